@@ -1,0 +1,30 @@
+// The composition root: builds the express app from its parts. Each part exports a router or a
+// middleware and is mounted here, and nowhere else.
+import express from 'express';
+import type { Clock } from './clock';
+import type { Config } from './config';
+import type { Logger } from './logger';
+import type { Db } from './store/database';
+import type { Vault } from './store/vault';
+
+export interface AppContext {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  db: Db;
+  vault: Vault;
+  /** This server's own base URL (no trailing slash), known once it listens. */
+  publicUrl(): string;
+}
+
+export function createApp(ctx: AppContext): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  return app;
+}
