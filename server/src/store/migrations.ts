@@ -109,6 +109,42 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'refresh lease: one token refresh in flight per connection across processes',
+    up: `
+      ALTER TABLE connections ADD COLUMN refresh_lease_owner TEXT;
+      ALTER TABLE connections ADD COLUMN refresh_lease_until INTEGER;
+    `,
+  },
+  {
+    version: 10,
+    name: 'web sign-in sessions, OAuth connect attempts, membership and key lookups by user',
+    up: `
+      CREATE TABLE web_sessions (
+        id_hash TEXT PRIMARY KEY,
+        user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        csrf_token TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX web_sessions_expiry ON web_sessions (expires_at);
+      CREATE TABLE connect_attempts (
+        state_hash TEXT PRIMARY KEY,
+        session_hash TEXT NOT NULL REFERENCES web_sessions(id_hash) ON DELETE CASCADE,
+        workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        verifier_enc TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX connect_attempts_expiry ON connect_attempts (expires_at);
+      CREATE INDEX workspace_members_user ON workspace_members (user_id);
+      CREATE INDEX api_keys_user ON api_keys (user_id);
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database, list: Migration[] = migrations): number {
