@@ -6,6 +6,9 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import type { Db } from './store/database';
 import type { Vault } from './store/vault';
+import { createAccessParts } from './web/access';
+import { createHealthApiRouter } from './web/health-api';
+import { createWebRouter } from './web/router';
 
 export interface AppContext {
   config: Config;
@@ -25,6 +28,11 @@ export function createApp(ctx: AppContext): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+
+  // Accounts, API keys, feed authentication (access.feedAuth) and the connect extension point (access.connectProviders).
+  const access = createAccessParts(ctx);
+  app.use('/api', createHealthApiRouter(access));
+  app.use(createWebRouter(ctx, access));
 
   return app;
 }

@@ -2,7 +2,7 @@
 // (which authenticates exactly like the OData feed).
 import { DAY, MINUTE } from '../../server/src/clock';
 import { WWW_AUTHENTICATE } from '../../server/src/auth/feed-auth';
-import { basic, createOwner, startTestServer, type Owner, type TestServer } from './harness';
+import { basic, createOwner, json, startTestServer, type ConnectionsBody, type ErrorBody, type Owner, type TestServer, type WorkspacesBody } from './harness';
 
 let server: TestServer;
 let alice: Owner;
@@ -29,7 +29,7 @@ describe('credentials a feed client may send', () => {
   it("accepts the key as a Basic password with an empty user name (Power Query's Key credential)", async () => {
     const res = await connectionsOf(alice.workspace.slug, basic('', alice.key));
     expect(res.status).toBe(200);
-    expect((await res.json()).workspace.slug).toBe(alice.workspace.slug);
+    expect((await json<ConnectionsBody>(res)).workspace.slug).toBe(alice.workspace.slug);
   });
 
   it("accepts the key as a Basic password with the key owner's user name, in any letter case", async () => {
@@ -51,7 +51,7 @@ describe('credentials a feed client may send', () => {
     const res = await connectionsOf(alice.workspace.slug, null);
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe(WWW_AUTHENTICATE);
-    expect((await res.json()).error.code).toBe('Unauthorized');
+    expect((await json<ErrorBody>(res)).error.code).toBe('Unauthorized');
   });
 
   it('answers 401 with a Basic challenge to a wrong key, and never echoes the key', async () => {
@@ -77,7 +77,7 @@ describe('which workspaces a key reaches', () => {
     const missing = await connectionsOf('no-such-books', basic('', alice.key));
     expect(other.status).toBe(404);
     expect(missing.status).toBe(404);
-    const [a, b] = [await other.json(), await missing.json()];
+    const [a, b] = [await json<ErrorBody>(other), await json<ErrorBody>(missing)];
     expect(a.error.code).toBe(b.error.code);
     expect(a.error.message.replace(bob.workspace.slug, 'X')).toBe(b.error.message.replace('no-such-books', 'X'));
   });
@@ -86,8 +86,8 @@ describe('which workspaces a key reaches', () => {
     const carol = await createOwner(server.accounts, 'carol');
     server.accounts.grant({ workspaceId: bob.workspace.id, username: 'carol', grantedBy: bob.user.id, expiresAt: server.clock.now() + 10 * DAY });
     expect((await connectionsOf(bob.workspace.slug, basic('', carol.key))).status).toBe(200);
-    const list = await (await fetch(`${server.url}/api/workspaces`, { headers: { authorization: `Bearer ${carol.key}` } })).json();
-    expect(list.value.map((w: { slug: string }) => w.slug).sort()).toEqual(['bob-books', 'carol-books']);
+    const list = await json<WorkspacesBody>(await fetch(`${server.url}/api/workspaces`, { headers: { authorization: `Bearer ${carol.key}` } }));
+    expect(list.value.map((w) => w.slug).sort()).toEqual(['bob-books', 'carol-books']);
 
     server.clock.advance(10 * DAY + MINUTE);
     expect((await connectionsOf(bob.workspace.slug, basic('', carol.key))).status).toBe(404);
@@ -108,8 +108,8 @@ describe('which workspaces a key reaches', () => {
     server.accounts.revoke({ workspaceId: alice.workspace.id, userId: dave.user.id, revokedBy: alice.user.id });
 
     expect((await connectionsOf(alice.workspace.slug, basic('', dave.key))).status).toBe(404);
-    const body = await (await connectionsOf(alice.workspace.slug, basic('', alice.key))).json();
-    expect(body.value.map((c: { id: number }) => c.id)).toContain(connection.id);
+    const body = await json<ConnectionsBody>(await connectionsOf(alice.workspace.slug, basic('', alice.key)));
+    expect(body.value.map((c) => c.id)).toContain(connection.id);
   });
 });
 

@@ -85,6 +85,29 @@ export async function createOwner(accounts: Accounts, name: string): Promise<Own
   return { user, password, workspace, key };
 }
 
+/** Shapes of the connection-health API's answers, as the tests read them. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+export interface WorkspacesBody {
+  value: Array<{ slug: string; name: string; role: string; accessUntil: string | null }>;
+}
+export interface ConnectionsBody {
+  workspace: { slug: string; name: string };
+  value: Array<{
+    id: number;
+    source: string;
+    label: string;
+    externalKey: string;
+    health: { state: string; reason: string | null; refreshRenewedAt: string | null; refreshExpiresAt: string | null };
+    administrations: Array<{ id: number; code: string; name: string; selected: boolean }>;
+  }>;
+}
+
+export async function json<T>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
 export const basic = (username: string, password: string): string => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 
 export interface Page {
