@@ -74,6 +74,18 @@ describe('signing in and out', () => {
     expect(server.accounts.auditLog({ userId: alice.user.id }).map((e) => e.action)).toContain('user.signin_failed');
   });
 
+  it('refuses sign-in from an address that has been guessing API keys, with Retry-After, but not from elsewhere', async () => {
+    const guesser = new Browser(server.url, { 'x-forwarded-for': '192.0.2.77' });
+    for (let i = 0; i < 20; i++) {
+      await fetch(`${server.url}/api/workspaces`, { headers: { authorization: `Bearer lf_guess_${i}`, 'x-forwarded-for': '192.0.2.77' } });
+    }
+    const refused = await guesser.signIn('alice', alice.password);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.text).toContain('Too many failed attempts');
+    expect((await browser().signIn('alice', alice.password)).status).toBe(303);
+  });
+
   it('never sends a signed-in person to another host, whatever `next` says', async () => {
     for (const next of ['//evil.example/x', '/\\evil.example', 'https://evil.example/', '/workspaces']) {
       const b = browser();

@@ -56,8 +56,5 @@ export function createHealthApiRouter(access: Pick<AccessParts, 'feedAuth' | 'ac
     }, next);
   });
 
-  router.use((_req, res) => {
-    res.status(404).json({ error: { code: 'NotFound', message: 'No such API resource.' } });
-  });
   return router;
 }

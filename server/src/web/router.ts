@@ -199,6 +199,7 @@ export function createWebRouter(ctx: WebRouterContext, access: AccessParts): exp
     if (!workspace) return;
     const views = connections.inWorkspace(workspace.id).map((connection) => ({
       connection,
+      connectedBy: connection.connectedBy === null ? null : (accounts.userById(connection.connectedBy)?.username ?? null),
       health: connections.health(connection),
       administrations: connections.administrations(workspace.id, { connectionId: connection.id }),
     }));

@@ -100,6 +100,8 @@ export function workspacesPage(chrome: Chrome, input: { workspaces: WorkspaceAcc
 
 export interface ConnectionView {
   connection: Connection;
+  /** User name of whoever connected it (the connection stays with the workspace regardless). */
+  connectedBy: string | null;
   health: ConnectionHealth;
   administrations: Administration[];
 }
@@ -123,6 +125,7 @@ function connectionBlock(workspace: WorkspaceAccess, csrf: string | null, view: 
       <code>${a.code}</code></label></td><td>${a.name}</td></tr>`,
   );
   return html`<section id="connection-${c.id}"><h3>${SOURCE_NAMES[c.source]} · ${c.label}</h3>
+    <p class="muted">Connected ${when(c.createdAt)}${view.connectedBy ? html` by ${view.connectedBy}` : ''}</p>
     ${healthBlock(view.health)}
     ${view.health.state !== 'ok' ? html`<form method="post" action="/workspaces/${encodeURIComponent(workspace.slug)}/connect/${c.source}">${csrfField(csrf)}
       <button class="primary" type="submit">Authorize ${SOURCE_NAMES[c.source]} again</button></form>` : ''}
@@ -150,7 +153,7 @@ export function workspacePage(
       <p class="muted">Your access: ${w.role}${w.expiresAt !== null ? html` until ${when(w.expiresAt)}` : ''} · <a href="/workspaces/${slug}/members">Members</a></p>
       <p>Feeds for Power BI and Excel (OData, Basic authentication with an <a href="/keys">API key</a> as the password):</p>
       <ul><li><code>${input.feedBaseUrl}/odata/${w.slug}/exactonline/</code></li><li><code>${input.feedBaseUrl}/odata/${w.slug}/twinfield/</code></li></ul>
-      <p>${buttons}</p></section>
+      <div>${buttons}</div></section>
       ${input.connections.length ? input.connections.map((v) => connectionBlock(w, chrome.csrf, v)) : html`<section><p>No connections yet: connect Exact Online or Twinfield above.</p></section>`}`,
   );
 }
