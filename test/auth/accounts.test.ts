@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { DAY, type Clock } from '../../server/src/clock';
 import { ensureSandboxDemo } from '../../server/src/auth/sandbox-accounts';
 import { hashPassword, verifyPassword } from '../../server/src/auth/passwords';
+import { provisionUser } from '../../server/src/auth/provision';
 import { Accounts, InvalidAccountInput } from '../../server/src/store/accounts';
 import { openDatabase, type Db } from '../../server/src/store/database';
 import { FAST_SCRYPT, tempDataDir } from './harness';
@@ -92,5 +93,15 @@ describe('grants', () => {
     expect(() => accounts.grant({ workspaceId: w.id, username: 'guest', grantedBy: owner.id, expiresAt: clock.now() + 366 * DAY })).toThrow(/at most 365 days/);
     expect(() => accounts.grant({ workspaceId: w.id, username: 'owner', grantedBy: guest.id })).toThrow(/Only an owner/);
     expect(() => accounts.grant({ workspaceId: w.id, username: 'nobody', grantedBy: owner.id })).toThrow(/no user named nobody/);
+  });
+});
+
+describe('provisioning a production user (ledgerfeed add-user)', () => {
+  it('creates a user who owns a new workspace, under production password rules', async () => {
+    const accounts = new Accounts(db, clock, { mode: 'serve', grants, scrypt: FAST_SCRYPT });
+    const { user, workspace } = await provisionUser(accounts, { username: 'ops', password: 'a-long-password', workspace: { slug: 'acme', name: 'Acme BV' } });
+    expect(accounts.accessTo(user.id, 'acme')).toMatchObject({ id: workspace!.id, role: 'owner', expiresAt: null });
+    await expect(provisionUser(accounts, { username: 'dev', password: 'short' })).rejects.toThrow(/at least 10 characters/);
+    await expect(provisionUser(accounts, { username: 'OPS', password: 'another-long-one' })).rejects.toThrow(/taken/);
   });
 });

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { loadConfig, type Mode } from '../config';
 import { LedgerfeedError } from '../errors';
 import { startServer } from '../server';
+import { provisionUserInStore, readFirstLine } from '../auth/provision';
 
 async function run(mode: Mode): Promise<void> {
   const config = loadConfig(mode);
@@ -30,6 +31,19 @@ export function buildProgram(): Command {
     .command('serve')
     .description('run in production (needs LEDGERFEED_SECRET_KEY)')
     .action(() => run('serve'));
+  program
+    .command('add-user')
+    .description('create a user for the web pages; the password is read from the first line of standard input')
+    .argument('<username>')
+    .option('--workspace <slug>', 'also create this workspace, owned by the new user')
+    .option('--workspace-name <name>', 'display name of that workspace (default: the slug)')
+    .action(async (username: string, options: { workspace?: string; workspaceName?: string }) => {
+      if (process.stdin.isTTY) process.stderr.write('Password (shown as you type; or pipe it in): ');
+      const password = await readFirstLine();
+      const workspace = options.workspace ? { slug: options.workspace, name: options.workspaceName ?? options.workspace } : undefined;
+      const created = await provisionUserInStore(loadConfig('serve'), { username, password, workspace });
+      process.stdout.write(`Created user ${created.user.username}${created.workspace ? ` owning workspace ${created.workspace.slug}` : ''}.\n`);
+    });
   return program;
 }
 
