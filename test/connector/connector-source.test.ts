@@ -1,5 +1,5 @@
 // The connector's section document, read as Power Query reads it: syntax, data source declaration, navigation, URL rules, strings.
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLValidator } from 'fast-xml-parser';
 import * as PQP from '@microsoft/powerquery-parser';
 import { ICON_SIZES } from '../../connector/icons/draw-icons';
 import {
@@ -16,6 +16,7 @@ import {
   recordFields,
   recordsWithFields,
   references,
+  resourceStrings,
   sectionAttributes,
   sectionMember,
   textLiterals,
@@ -52,12 +53,6 @@ let section: PqNode;
 beforeAll(async () => {
   section = await parseSection(CONNECTOR_SOURCE);
 });
-
-function resourceStrings(): Map<string, string> {
-  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', isArray: (name) => name === 'data' });
-  const document = parser.parse(CONNECTOR_RESOURCES) as { root: { data: Array<{ '@_name': string; value: string }> } };
-  return new Map(document.root.data.map((entry) => [entry['@_name'], String(entry.value)]));
-}
 
 /** The function a member is, looking through `Value.ReplaceType(implementation, type)`. */
 function implementationOf(memberName: string): PqNode {

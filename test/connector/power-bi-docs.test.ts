@@ -1,17 +1,14 @@
 // docs/power-bi.md agrees with the connector: the addresses it gives, the folder names, the messages it quotes.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { XMLParser } from 'fast-xml-parser';
-import { CONNECTOR_RESOURCES, CONNECTOR_SOURCE } from './powerquery-document';
+import { CONNECTOR_SOURCE, resourceStrings } from './powerquery-document';
 
 const guide = readFileSync(join(__dirname, '..', '..', 'docs', 'power-bi.md'), 'utf8');
 
 function resource(name: string): string {
-  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', isArray: (tag) => tag === 'data' });
-  const document = parser.parse(CONNECTOR_RESOURCES) as { root: { data: Array<{ '@_name': string; value: string }> } };
-  const entry = document.root.data.find((d) => d['@_name'] === name);
-  if (!entry) throw new Error(`resources.resx has no ${name}`);
-  return String(entry.value);
+  const value = resourceStrings().get(name);
+  if (value === undefined) throw new Error(`resources.resx has no ${name}`);
+  return value;
 }
 
 describe('docs/power-bi.md', () => {

@@ -1,5 +1,6 @@
 // Reads the connector's section document with Microsoft's Power Query parser and language services, and walks its AST.
 import { readFileSync } from 'node:fs';
+import { XMLParser } from 'fast-xml-parser';
 import { join } from 'node:path';
 import * as PQP from '@microsoft/powerquery-parser';
 import { NoOpTraceManagerInstance } from '@microsoft/powerquery-parser/lib/powerquery-parser/common/trace';
@@ -16,6 +17,13 @@ export interface PqNode {
 
 export const CONNECTOR_SOURCE = readFileSync(join(CONNECTOR_DIR, 'Ledgerfeed.pq'), 'utf8');
 export const CONNECTOR_RESOURCES = readFileSync(join(CONNECTOR_DIR, 'resources.resx'), 'utf8');
+
+/** The strings of resources.resx by name, as Extension.LoadString finds them. */
+export function resourceStrings(resx: string = CONNECTOR_RESOURCES): Map<string, string> {
+  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', isArray: (tag) => tag === 'data' });
+  const document = parser.parse(resx) as { root: { data: Array<{ '@_name': string; value: string }> } };
+  return new Map(document.root.data.map((entry) => [entry['@_name'], String(entry.value)]));
+}
 
 const SECTION_SETTINGS: PQP.Settings = { ...PQP.DefaultSettings, parseBehavior: ParseBehavior.ParseSection };
 
