@@ -262,6 +262,29 @@ describe('mandatory $select and $filter', () => {
   });
 });
 
+describe('field sets', () => {
+  const REFERENCE: [string, string, string[]][] = [
+    ['financialtransaction/TransactionLines', '$filter=FinancialYear eq 2025&$top=1', ['ID', 'EntryID', 'EntryNumber', 'LineNumber', 'Date', 'FinancialYear', 'FinancialPeriod', 'GLAccount', 'GLAccountCode', 'GLAccountDescription', 'Account', 'AccountCode', 'AccountName', 'AmountDC', 'AmountFC', 'Currency', 'VATCode', 'AmountVATFC', 'CostCenter', 'CostUnit', 'Project', 'JournalCode', 'Description', 'InvoiceNumber', 'Type', 'Status', 'Modified', 'Division']],
+    ['financial/GLAccounts', "$filter=Code ne ''&$top=1", ['ID', 'Code', 'Description', 'BalanceSide', 'BalanceType', 'Type', 'TypeDescription', 'IsBlocked', 'SearchCode', 'Costcenter', 'Costunit', 'VATCode', 'Created', 'Modified', 'Division']],
+    ['crm/Accounts', "$filter=Code ne ''&$top=1", ['ID', 'Code', 'Name', 'Status', 'IsSupplier', 'IsSales', 'IsPurchase', 'Blocked', 'Country', 'City', 'Postcode', 'VATNumber', 'ChamberOfCommerce', 'Classification1', 'Parent', 'Type', 'Created', 'Modified']],
+    ['salesinvoice/SalesInvoices', '$filter=Status eq 50&$top=1', ['InvoiceID', 'InvoiceNumber', 'InvoiceDate', 'DueDate', 'OrderDate', 'InvoiceTo', 'InvoiceToName', 'OrderedBy', 'AmountDC', 'AmountFC', 'AmountFCExclVat', 'VATAmountDC', 'Currency', 'Journal', 'PaymentCondition', 'Status', 'Type', 'YourRef', 'Salesperson', 'Modified']],
+    ['financial/ReportingBalance', '$top=1', ['ID', 'ReportingYear', 'ReportingPeriod', 'GLAccount', 'GLAccountCode', 'Amount', 'AmountDebit', 'AmountCredit', 'BalanceType', 'CostCenterCode', 'CostUnitCode', 'Count', 'Status', 'Type']],
+  ];
+
+  it.each(REFERENCE)('%s carries the reference fields', async (path, query, fields) => {
+    const body = await getCollection(url(path, query), token);
+    expect(body.d.results).toHaveLength(1);
+    expect(Object.keys(body.d.results[0])).toEqual(expect.arrayContaining(fields));
+  });
+
+  it('adds Timestamp on the sync twin only', async () => {
+    const sync = await getCollection(url('sync/Financial/TransactionLines', '$top=1'), token);
+    expect(sync.d.results[0].Timestamp).toBeDefined();
+    const standard = await get('financialtransaction/TransactionLines', '$filter=FinancialYear eq 2025&$select=ID,Timestamp');
+    expect(standard.status).toBe(400);
+  });
+});
+
 describe('entity sets agree with the books', () => {
   const all = async (path: string, query: string) => (await pullAll(url(path, query), token)).rows;
 

@@ -28,9 +28,10 @@
 //  - Relation codes (crm/Accounts.Code, AccountCode elsewhere) are right-aligned in 18 characters; string
 //    comparison in $filter is case-insensitive and ignores trailing (not leading) spaces, as SQL Server does.
 //  - $filter literals are typed (guid'…', datetime'…', 123L): a Guid compared with a plain string is a 400.
-//  - Standard and bulk endpoints with a sync twin demand a $filter ("This endpoint has mandatory filtering
-//    applied. …"); bulk, sync, and the standard TransactionLines, SalesInvoiceLines, Receivables and Payments
-//    demand $select (or $top=1). Sync endpoints accept $filter on Timestamp only and no $orderby/$skip.
+//  - Standard and bulk endpoints with a sync twin demand a $filter, also on /$count ("This endpoint has mandatory
+//    filtering applied. …"); bulk, sync, and the standard TransactionLines, SalesInvoiceLines, Receivables and
+//    Payments demand $select (or $top=1). Sync endpoints accept $filter on Timestamp only and no $orderby/$skip;
+//    without $filter they start from the beginning.
 //  - `$count` as a query option is a 400; use the /$count path (plain text number, honours $filter).
 //  - 429 bodies are not JSON (empty per minute, plain text per day). Unknown division: 403 with
 //    `Reason: NoDivisionAccess`. Errors otherwise use {"error":{"code":"","message":{"lang":"","value":…}}}.
