@@ -53,6 +53,12 @@ describe('the sync API', () => {
     expect(even.d.results[0].Timestamp).toMatch(/^\d+$/);
   });
 
+  it('uses Timestamps beyond 32 bits, as SQL rowversions are', async () => {
+    const body = await getCollection(url(310101, LINES, '$filter=Timestamp gt 1L&$select=Timestamp&$top=1'), token);
+    expect(ts(body.d.results[0])).toBeGreaterThan(2 ** 32);
+    expect(Number.isSafeInteger(ts(body.d.results[0]))).toBe(true);
+  });
+
   it('accepts $filter on Timestamp only, and neither $orderby nor $skip', async () => {
     const other = await apiGet(url(310101, LINES, '$filter=Timestamp gt 1L and FinancialYear eq 2025&$select=ID'), token);
     expect(other.status).toBe(400);

@@ -326,7 +326,7 @@ export function apiRouter(ctx: ApiContext): express.Router {
     } else {
       view = books.current(endpoint.entity!);
     }
-    if (options.orderby.length > 0) view = books.ordered(view, options.orderby, endpoint.path);
+    if (options.orderby.length > 0) view = books.ordered(view, options.orderby, endpoint.entity!.name);
 
     if (target.count) {
       return void res.status(200).type('text/plain').send(String(countMatching(view.rows, options.filter, extraFilter)));

@@ -16,6 +16,8 @@ const GUID_NAMESPACE = '3f5d8e9c-2b7a-4c1e-9d0f-6a8b4c2e1f00';
  */
 const SLOT = 8;
 const GHOST_OFFSET = 4;
+/** Exact's Timestamps are SQL rowversions, far beyond 32 bits: a client must keep them as Int64. */
+const TIMESTAMP_BASE = 10_000_000_000;
 
 /** Timestamp numbering after a division move: dense ranks below the old maximum, then growing from there. */
 interface Renumbering {
@@ -88,8 +90,8 @@ export class DivisionBooks implements BooksContext {
   // ----------------------------------------------------------------------------------------- BooksContext
   timestamp(ledgerTimestamp: number): number {
     const r = this.renumbering;
-    if (!r) return ledgerTimestamp * SLOT;
-    if (ledgerTimestamp > r.maxAtMove) return r.sorted.length * SLOT + (ledgerTimestamp - r.maxAtMove) * 2 * SLOT;
+    if (!r) return TIMESTAMP_BASE + ledgerTimestamp * SLOT;
+    if (ledgerTimestamp > r.maxAtMove) return TIMESTAMP_BASE + r.sorted.length * SLOT + (ledgerTimestamp - r.maxAtMove) * 2 * SLOT;
     let lo = 0;
     let hi = r.sorted.length - 1;
     while (lo < hi) {
@@ -97,7 +99,7 @@ export class DivisionBooks implements BooksContext {
       if (r.sorted[mid] < ledgerTimestamp) lo = mid + 1;
       else hi = mid;
     }
-    return (lo + 1) * SLOT;
+    return TIMESTAMP_BASE + (lo + 1) * SLOT;
   }
   glAccount(code: string): DemoGLAccount {
     const a = this.glByCode.get(code);

@@ -18,7 +18,8 @@
 // Quirks a client must survive, all deterministic:
 //  - JSON only when asked (Accept: application/json or $format=json); otherwise an Atom XML feed, as Exact's default.
 //  - Timestamp (Int64) is a JSON number in divisions 310101/310103/310105/310107 and a JSON string in
-//    310102/310104/310106/310108 (WCF serialises Int64 as text on some endpoints).
+//    310102/310104/310106/310108 (WCF serialises Int64 as text on some endpoints). Values exceed 2^32, as the
+//    SQL rowversions behind them do.
 //  - After POST /_simulate with updates, sync/Financial/TransactionLines serves each updated line twice: its
 //    previous version with a lower Timestamp, directly followed by the current one (keep the highest Timestamp).
 //    These older versions remain until a division move.

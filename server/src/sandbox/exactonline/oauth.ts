@@ -235,10 +235,16 @@ export function oauthRouter({ authority, user, stats }: OAuthRouterOptions): exp
     if (basic) {
       const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon >= 0) {
-        clientId = decodeURIComponent(decoded.slice(0, colon));
-        clientSecret = decodeURIComponent(decoded.slice(colon + 1));
-      }
+      // RFC 6749 form-encodes the parts; an undecodable one is simply a wrong credential.
+      const part = (text: string) => {
+        try {
+          return decodeURIComponent(text.replace(/\+/g, ' '));
+        } catch {
+          return undefined;
+        }
+      };
+      clientId = colon >= 0 ? part(decoded.slice(0, colon)) : undefined;
+      clientSecret = colon >= 0 ? part(decoded.slice(colon + 1)) : undefined;
     }
     const app = authority.app(clientId);
     res.set('Cache-Control', 'no-store');
