@@ -144,8 +144,9 @@ describe('rate-limit headers', () => {
       await apiGet(`${sb.api}/310101/financial/Nothing`, token),
       await apiGet(`${sb.api}/777777/financial/Journals`, token),
       await apiGet(`${sb.api}/310101/financial/Journals`, undefined),
+      await apiGet(`${sb.api}/310101/financial/Journals%E0%A4%A`, token),
     ];
-    expect(answers.map((a) => a.status)).toEqual([200, 400, 404, 403, 401]);
+    expect(answers.map((a) => a.status)).toEqual([200, 400, 404, 403, 401, 400]);
     for (const answer of answers) for (const name of RATE_HEADERS) expect(answer.headers.get(name)).toMatch(/^\d+$/);
     const now = sb.clock.now();
     expect(header(answers[0], 'x-ratelimit-reset')).toBe((Math.floor(now / DAY) + 1) * DAY);

@@ -186,13 +186,13 @@ export function apiRouter(ctx: ApiContext): express.Router {
 
   router.all('/api/v1/*', (req: Request, res: Response) => {
     stats.requests++;
-    let path: string;
+    let path: string | undefined;
     try {
       path = decodeURIComponent(req.path.slice('/api/v1/'.length));
     } catch {
-      return sendExactError(res, 400, 'The request URI is not valid.');
+      path = undefined; // answered as a 400 once the call is authenticated and counted, like any other
     }
-    const target = resolveTarget(path);
+    const target = path === undefined ? undefined : resolveTarget(path);
     const urlDivision = target && target.kind !== 'me' ? target.division : undefined;
     // Me and the divisions list are served by the user's current division; data calls by the one in the URL.
     const accounting = target?.kind === 'me' || (target?.kind === 'divisions' && !ctx.books.has(target.division)) ? ctx.currentDivision : urlDivision ?? ctx.currentDivision;
@@ -222,6 +222,7 @@ export function apiRouter(ctx: ApiContext): express.Router {
       return playFault(fault, res, 'json');
     }
     try {
+      if (path === undefined) throw new ApiError(400, 'The request URI is not valid.');
       if (!target) throw new ApiError(404, `Resource not found for the segment '${path.split('/').pop() ?? path}'.`);
       if (req.method !== 'GET') throw new ApiError(405, 'This sandbox serves read requests only.');
       if (target.kind === 'me') return serveMe(req, res);
