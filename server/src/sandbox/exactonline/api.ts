@@ -184,7 +184,8 @@ export function apiRouter(ctx: ApiContext): express.Router {
   const router = express.Router();
   const { stats } = ctx;
 
-  router.all('/api/v1/*', (req: Request, res: Response) => {
+  // A regex without capture groups: express would otherwise reject an undecodable path before it is counted.
+  router.all(/^\/api\/v1\/.+/, (req: Request, res: Response) => {
     stats.requests++;
     let path: string | undefined;
     try {
