@@ -145,6 +145,22 @@ export const migrations: Migration[] = [
       CREATE INDEX api_keys_user ON api_keys (user_id);
     `,
   },
+  {
+    version: 30,
+    name: 'sync engine: probe fingerprints, error codes, vanished administrations, one sync per administration and table across processes',
+    up: `
+      ALTER TABLE sync_state ADD COLUMN fingerprint TEXT;
+      ALTER TABLE sync_state ADD COLUMN last_error_code TEXT;
+      ALTER TABLE administrations ADD COLUMN missing_since INTEGER;
+      CREATE TABLE sync_leases (
+        administration_id INTEGER NOT NULL REFERENCES administrations(id) ON DELETE CASCADE,
+        table_name TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (administration_id, table_name)
+      );
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database, list: Migration[] = migrations): number {
