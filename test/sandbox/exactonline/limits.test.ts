@@ -75,10 +75,10 @@ describe('the minutely limit', () => {
 
 describe('a short minute in real time', () => {
   it('resets the window after minuteMs', async () => {
-    const sb = await startSandbox({ administrations: 1, rows: 20, minuteMs: 400, minutelyLimit: 5 });
+    const sb = await startSandbox({ administrations: 1, rows: 20, minuteMs: 800, minutelyLimit: 5 });
     try {
       const token = (await login(sb.base)).access_token;
-      alignToWindow(sb, 400);
+      alignToWindow(sb, 800);
       const statuses: number[] = [];
       let last: Response | undefined;
       for (let i = 0; i < 6; i++) {
@@ -232,7 +232,7 @@ describe('statistics', () => {
 
 describe('latency', () => {
   it('delays API and token calls but not the sandbox controls', async () => {
-    const sb = await startSandbox({ administrations: 1, rows: 20, latencyMs: 400 });
+    const sb = await startSandbox({ administrations: 1, rows: 20, latencyMs: 600 });
     try {
       const token = (await login(sb.base)).access_token;
       await control(sb.base, '_stats/reset');
