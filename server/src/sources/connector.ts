@@ -70,8 +70,9 @@ export interface SourceConnector {
   changes(table: TableDescription, ctx: FetchContext, cursor: string | null): AsyncIterable<ChangeBatch>;
 
   /**
-   * A cheap fingerprint of a `full` table's upstream state (a count, a latest modification…). When it equals the
-   * one stored at the last successful sync, the engine skips the reload. Undefined: always reload.
+   * A cheap fingerprint of a `full` table's upstream state (a count, a latest modification, the row version of a
+   * table it is derived from…). When it equals the one stored at the last successful sync, the engine skips the
+   * reload. `previous` is that stored fingerprint (so a probe can ask "anything since?"). Undefined: always reload.
    */
-  probe?(table: TableDescription, ctx: FetchContext): Promise<string | undefined>;
+  probe?(table: TableDescription, ctx: FetchContext, previous?: string | null): Promise<string | undefined>;
 }
