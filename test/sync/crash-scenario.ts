@@ -5,7 +5,7 @@ import { FakeConnector } from './fake-connector';
 export const CRASH_CODES = ['310101', '310102'];
 
 export function crashScenario(generation: number, delayMs: number): FakeConnector {
-  const fake = new FakeConnector({ seed: 'crash', codes: CRASH_CODES, lines: 300, accounts: 150, pageSize: 10, delayMs });
+  const fake = new FakeConnector({ seed: 'crash', codes: CRASH_CODES, lines: 500, accounts: 300, pageSize: 10, delayMs });
   if (generation >= 2) {
     for (const code of CRASH_CODES) {
       fake.updateAccounts(code, 20);

@@ -207,6 +207,12 @@ export class FakeConnector implements SourceConnector {
     for (const v of [...books.lines.values()].slice(0, n)) this.putLine(books, { ...v.row, Description: `${v.row.Description} (${tag})`, Amount: '1.50' });
   }
 
+  /** Gives the first `n` lines a new version without changing any value we read (a field outside our columns changed). */
+  touchLines(code: string, n: number): void {
+    const books = this.booksOf(code);
+    for (const v of [...books.lines.values()].slice(0, n)) this.putLine(books, { ...v.row });
+  }
+
   /** Deletes the first `n` lines, one tombstone per ID. */
   deleteLines(code: string, n: number): void {
     const books = this.booksOf(code);

@@ -177,9 +177,13 @@ describe('sync engine: fan-out over administrations', () => {
 
   it('shares one sync among concurrent requests for the same table and administrations', async () => {
     await setUp({ delayMs: 2 });
-    const reports = await Promise.all(Array.from({ length: 5 }, () => fresh(all())));
-    expect(reports).toHaveLength(5);
-    expect(fake.calledCount('changes')).toBe(8);
+    const events: SyncEvent[] = [];
+    engine.subscribe((e) => events.push(e));
+    const reports = await Promise.all(Array.from({ length: 5 }, () => fresh([ids.get('310101')!, ids.get('310102')!])));
+    expect(reports.flatMap((r) => r.administrations.map((a) => a.state))).toEqual(Array(10).fill('synced'));
+    expect(fake.calledCount('changes')).toBe(2);
+    expect(events.filter((e) => e.type === 'finished').map((e) => e.administration.code).sort()).toEqual(['310101', '310102']);
+    expectMirrorToMatchUpstream('310101');
   });
 
   it('serves a mirror younger than the allowed staleness without asking the upstream', async () => {

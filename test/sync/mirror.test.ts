@@ -119,6 +119,13 @@ describe('sync engine: the mirror', () => {
       ['reload', 0, 3, 0],
       ['unchanged', 0, 0, 0],
     ]);
+    // Lines whose upstream version moved but whose values did not are delivered again, and not rewritten.
+    fake.touchLines('310102', 15);
+    const touched = await engine.syncWorkspace({ workspaceId: store.workspaceId, tables: ['Lines'] });
+    expect(touched.results.map((r) => [r.mode, r.rows, r.changed])).toEqual([
+      ['incremental', 0, 0],
+      ['incremental', 15, 0],
+    ]);
     // A forced reload of the incremental table re-reads every line and rewrites none.
     const forced = await engine.syncWorkspace({ workspaceId: store.workspaceId, tables: ['Lines'], full: true });
     expect(forced.results.map((r) => [r.mode, r.rows, r.changed])).toEqual([

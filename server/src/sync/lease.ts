@@ -55,7 +55,7 @@ export class SyncLeases {
       .prepare(
         `INSERT INTO sync_leases (administration_id, table_name, owner, expires_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (administration_id, table_name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-         WHERE sync_leases.expires_at < ? OR sync_leases.owner = excluded.owner`,
+         WHERE sync_leases.expires_at < ?`,
       )
       .run(administrationId, table, this.owner, now + this.options.ttlMs, now).changes;
     if (claimed === 1) return true;
