@@ -135,7 +135,7 @@ export function decodeSkipToken(text: string, order: readonly OrderKey[], finger
       case 'integer':
         if (typeof v === 'string' && /^-?\d{1,19}$/.test(v)) {
           const n = BigInt(v);
-          return Number.isSafeInteger(Number(n)) ? Number(n) : n >= -(2n ** 63n) && n < 2n ** 63n ? n : Number(n);
+          return n >= -(2n ** 63n) && n < 2n ** 63n ? n : Number(n);
         }
         if (typeof v === 'string' && Number.isFinite(Number(v))) return Number(v);
         throw invalid();

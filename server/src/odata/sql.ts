@@ -73,10 +73,14 @@ function balanced(parts: Sql[], operator: string): Sql {
   return concat('(', balanced(parts.slice(0, middle), operator), ` ${operator} `, balanced(parts.slice(middle), operator), ')');
 }
 
-/** An integer as a parameter: exact within 64 bits; beyond, a double (no stored integer comes near it). */
+/**
+ * An integer as a parameter, bound as a BigInt so SQLite types it INTEGER (better-sqlite3 binds every JS
+ * number as REAL, which would turn `EntryNumber div 7` into a fractional division). Beyond 64 bits, a
+ * double: no stored integer comes near it.
+ */
 export function integerParam(value: bigint): Sql {
   if (value < INT64_MIN || value > INT64_MAX) return sql('?', [Number(value)]);
-  return sql('?', [value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value]);
+  return sql('?', [value]);
 }
 
 const TRUE = sql('1');
