@@ -91,10 +91,22 @@ export class MirrorWriter {
     if (!statement) {
       // IS, not =, so a delete that names a NULL value matches rows holding NULL.
       const conditions = [...(scoped ? [`${MIRROR_ADMINISTRATION} = ?`] : []), ...columns.map((c) => `${quoteIdentifier(c)} IS ?`)];
+      if (target === this.mirror) this.indexDeleteColumns(columns);
       statement = this.db.prepare<StoredValue[]>(`DELETE FROM ${target} WHERE ${conditions.join(' AND ')}`);
       if (target === this.mirror) this.deleteStatements.set(cacheKey, statement);
     }
     return statement;
+  }
+
+  /**
+   * Deletes by columns other than the key (a journal and entry number) would scan every row of the
+   * administration once per delete; an index on them, made the first time they are used, avoids that.
+   */
+  private indexDeleteColumns(columns: readonly string[]): void {
+    const byKey = columns.length === this.layout.ownKey.length && columns.every((c) => this.layout.ownKey.includes(c));
+    if (byKey) return;
+    const name = quoteIdentifier(`${mirrorTableName(this.table)}_del_${columns.join('_')}`);
+    this.db.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${this.mirror} (${[MIRROR_ADMINISTRATION, ...columns].map(quoteIdentifier).join(', ')})`);
   }
 }
 
