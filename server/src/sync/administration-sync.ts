@@ -134,7 +134,8 @@ class AdministrationSync {
     const adminId = job.administration.id;
     const state = deps.state.read(adminId, job.table.name);
     if (job.table.sync === 'full') {
-      const fingerprint = job.connector.probe ? await job.connector.probe(job.table, this.context()) : undefined;
+      const previous = state.lastSuccessAt !== null ? state.fingerprint : null;
+      const fingerprint = job.connector.probe ? await job.connector.probe(job.table, this.context(), previous) : undefined;
       if (!this.reloadRequired && fingerprint !== undefined && state.lastSuccessAt !== null && state.fingerprint === fingerprint) {
         deps.state.markSucceeded(adminId, job.table.name, syncedAsOf);
         return 'unchanged';
