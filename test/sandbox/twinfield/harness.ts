@@ -18,8 +18,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** The tests' "now": after every demo booking, so "modified since now" finds only simulated changes. */
+export const TEST_START = Date.UTC(2027, 0, 15, 12, 0, 0);
+
+/**
+ * Starts the simulator on a clock that stands still at {@link TEST_START} and moves only when told (POST
+ * /_clock), so token expiry and fair-use windows never depend on how fast the machine is.
+ */
 export async function startSimulator(options: Partial<TwinfieldSimulatorOptions> = {}): Promise<Harness> {
-  const clock = options.clock instanceof AdjustableClock ? options.clock : new AdjustableClock();
+  const clock = options.clock instanceof AdjustableClock ? options.clock : new AdjustableClock({ now: () => TEST_START });
   const sim = createTwinfieldSimulator({ seed: 'contract', rows: 400, latencyMs: 0, minuteMs: 60_000, ...options, clock: options.clock ?? clock });
   const app = express();
   app.use('/sandbox/twinfield', sim.router);
@@ -96,7 +103,10 @@ export async function submitLogin(
   return fetch(authorizeUrl(h, query), { method: 'POST', body: fields, redirect: 'manual' });
 }
 
-export const basicAuth = (id = TWINFIELD_SANDBOX.clientId, secret = TWINFIELD_SANDBOX.clientSecret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+export const basicAuth = (id: string = TWINFIELD_SANDBOX.clientId, secret: string = TWINFIELD_SANDBOX.clientSecret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
+/** A response body as JSON, untyped (the tests assert its shape). */
+export const json = (response: Response): Promise<any> => response.json();
 
 export async function tokenRequest(h: Harness, form: Record<string, string>, authorization = basicAuth()): Promise<Response> {
   return fetch(`${h.base}/auth/authentication/connect/token`, {
@@ -252,4 +262,21 @@ export function cents(value: string): number {
   const [whole, fraction = ''] = value.replace('-', '').split('.');
   const abs = Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
   return negative ? -abs : abs;
+}
+
+// ----------------------------------------------------------------------------------------------- controls
+
+/** Calls a sandbox control (`/_stats`, `/_simulate`, …); a body makes it a JSON POST. */
+export async function control(h: Harness, path: string, body?: unknown, method?: 'GET' | 'POST'): Promise<{ status: number; json: any }> {
+  const response = await fetch(`${h.base}${path}`, {
+    method: method ?? (body === undefined ? 'GET' : 'POST'),
+    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, json: await response.json() };
+}
+
+export async function advanceClock(h: Harness, advanceMs: number): Promise<void> {
+  const { status } = await control(h, '/_clock', { advanceMs });
+  if (status !== 200) throw new Error(`the clock did not move (${status})`);
 }

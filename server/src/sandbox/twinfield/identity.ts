@@ -15,6 +15,8 @@ export const TWINFIELD_SANDBOX = {
   password: 'demo',
   /** The demo organisation: OAuth and (legacy) password logons. */
   organisation: 'SANDBOX',
+  /** A second organisation with the same offices, as another firm on the same app would have. */
+  secondOrganisation: 'SANDBOX2',
   /** A second organisation of the demo user that refuses password logons (LogonResult OAuth2AuthenticationRequired). */
   oauthOnlyOrganisation: 'OAUTHONLY',
   scope: 'openid twf.user twf.organisation twf.organisationUser offline_access',
@@ -99,9 +101,11 @@ export class IdentityStore {
     seed: string,
     private readonly defaultCompany: string,
   ) {
+    const organisation = (code: string, oauthOnly: boolean): Organisation => ({ code, id: uuidv5(`${seed}/organisation/${code}`, ID_NAMESPACE), oauthOnly });
     this.organisations = [
-      { code: TWINFIELD_SANDBOX.organisation, id: uuidv5(`${seed}/organisation/SANDBOX`, ID_NAMESPACE), oauthOnly: false },
-      { code: TWINFIELD_SANDBOX.oauthOnlyOrganisation, id: uuidv5(`${seed}/organisation/OAUTHONLY`, ID_NAMESPACE), oauthOnly: true },
+      organisation(TWINFIELD_SANDBOX.organisation, false),
+      organisation(TWINFIELD_SANDBOX.secondOrganisation, false),
+      organisation(TWINFIELD_SANDBOX.oauthOnlyOrganisation, true),
     ];
     this.userId = uuidv5(`${seed}/user/demo`, ID_NAMESPACE);
   }
