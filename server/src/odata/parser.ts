@@ -99,7 +99,10 @@ class Parser {
       }
       if (word === 'has') throw new ExpressionError('The has operator (enumeration flags) is not supported', token.position, true);
       const power = BINARY_POWER[word];
-      if (power === undefined) throw new ExpressionError(`Expected an operator (eq, ne, gt, ge, lt, le, and, or, add, sub, mul, div, mod, in) but found '${token.text}'`, token.position);
+      if (power === undefined) {
+        const expected = stopWords.size > 0 ? `an operator, ${[...stopWords].join(' or ')}` : 'an operator (eq, ne, gt, ge, lt, le, and, or, add, sub, mul, div, mod, in)';
+        throw new ExpressionError(`Expected ${expected} but found '${token.text}'`, token.position);
+      }
       if (power <= minPower) break;
       this.next();
       const right = this.expression(power, stopWords);
