@@ -73,6 +73,27 @@ function orderKey(b: Bound, descending: boolean): OrderKey {
   return { expression, descending, nullable: b.nullable, kind, read };
 }
 
+function refersToProperty(b: Bound): boolean {
+  switch (b.node) {
+    case 'property':
+      return true;
+    case 'literal':
+      return false;
+    case 'compare':
+    case 'arithmetic':
+      return refersToProperty(b.left) || refersToProperty(b.right);
+    case 'logical':
+      return b.operands.some(refersToProperty);
+    case 'not':
+    case 'negate':
+      return refersToProperty(b.operand);
+    case 'in':
+      return refersToProperty(b.operand);
+    case 'call':
+      return b.args.some(refersToProperty);
+  }
+}
+
 /** `$orderby` keys followed by the entity key (ascending) as tiebreaker. */
 export function compileOrder(set: EntitySetModel, items: readonly OrderByItem[] | null): OrderKey[] {
   const keys: OrderKey[] = [];
@@ -81,6 +102,8 @@ export function compileOrder(set: EntitySetModel, items: readonly OrderByItem[] 
     for (const item of items ?? []) {
       const bound = bind(item.expression, set);
       if (bound.node === 'property') ordered.add(bound.property.name);
+      // A constant orders nothing, and SQLite would read `ORDER BY 1` as "the first column".
+      if (!refersToProperty(bound)) continue;
       keys.push(orderKey(bound, item.descending));
     }
   });

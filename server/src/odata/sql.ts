@@ -206,6 +206,7 @@ function compare(op: ComparisonOperator, left: Bound, right: Bound, where: Posit
   if (isNaNLiteral(left) || isNaNLiteral(right)) return op === 'ne' ? TRUE : FALSE;
   const leftExact = exactLiteral(left);
   const rightExact = exactLiteral(right);
+  if (leftExact && rightExact) return constantComparison(op, leftExact, rightExact);
   if (rightExact && isIntegerStored(left.type)) return exactComparison(op, left, integerScale(left), rightExact, where);
   if (leftExact && isIntegerStored(right.type)) return exactComparison(FLIPPED[op], right, integerScale(right), leftExact, where);
   if (isNumericOrInstant(left.type) && isNumericOrInstant(right.type)) {
@@ -215,6 +216,15 @@ function compare(op: ComparisonOperator, left: Bound, right: Bound, where: Posit
     return comparison(op, numeric(left, target), numeric(right, target), left.nullable, right.nullable, where);
   }
   return comparison(op, value(left), value(right), left.nullable, right.nullable, where);
+}
+
+/** Two exact literals compared in JS, exactly. */
+function constantComparison(op: ComparisonOperator, a: Exact, b: Exact): Sql {
+  const scale = Math.max(a.scale, b.scale);
+  const x = rescale(a, scale).units;
+  const y = rescale(b, scale).units;
+  const result = { eq: x === y, ne: x !== y, gt: x > y, ge: x >= y, lt: x < y, le: x <= y }[op];
+  return result ? TRUE : FALSE;
 }
 
 function isNumericOrInstant(type: BoundType): boolean {
@@ -230,7 +240,7 @@ function inList(b: Extract<Bound, { node: 'in' }>, where: Position): Sql {
   for (const v of b.values) {
     if (isNullLiteral(v) || isNaNLiteral(v)) continue;
     const exact = exactLiteral(v);
-    if (exact && isIntegerStored(x.type) && own.kind === 'integer') {
+    if (exact && own.kind === 'integer') {
       const scaled = rescale(exact, own.scale);
       if (scaled.scale === 0) items.push(integerParam(scaled.units)); // else it lies between stored values: never equal
     } else if (isNumericOrInstant(x.type)) {
