@@ -56,7 +56,12 @@ describe('ProcessXmlString and ProcessXmlDocument', () => {
   it('answers ProcessXmlDocument with the result as XML inside ProcessXmlDocumentResult', async () => {
     const { response, result } = await processXmlDocument(h, { accessToken: token }, '<list xmlns=""><type>offices</type></list>');
     expect(response.status).toBe(200);
-    expect(response.text).toContain('<ProcessXmlDocumentResult><offices result="1">');
+    expect(response.text).toContain('<ProcessXmlDocumentResult><offices xmlns="" result="1">');
+    expect(result.offices.office).toHaveLength(8);
+  });
+
+  it('decodes character references in the request, as the .NET service does', async () => {
+    const { result } = await processXmlDocument(h, { accessToken: token }, '<list xmlns=""><type>&#111;ff&#x69;ces</type></list>');
     expect(result.offices.office).toHaveLength(8);
   });
 

@@ -5,7 +5,7 @@
 import { messages } from './messages';
 import { DIMENSION_TYPE_NAMES, type Dimension, type DimensionType, type LineRow, type OfficeBooks, twinfieldDate, twinfieldDateTime, twinfieldValue } from './officeBooks';
 import { attribute, child, children, childText, textOf, type XmlNode } from './xmlRequest';
-import { PreparedAttributes, type XmlWriter } from './xmlWriter';
+import { type Attributes, PreparedAttributes, type XmlWriter } from './xmlWriter';
 import type { BalanceRow } from '../demo/ledger';
 import { JOURNALS } from '../demo/catalog';
 
@@ -376,7 +376,8 @@ function cellAttributes<R>(def: FieldDef<R>, optimize: boolean): (row: R) => Pre
 /** A validated browse request with its rows selected and sorted, ready to write. */
 export interface PreparedBrowse {
   total: number;
-  write(writer: XmlWriter): void;
+  /** Writes the `<browse>` element; `root` adds attributes to it (a namespace reset). */
+  write(writer: XmlWriter, root?: Attributes): void;
 }
 
 /**
@@ -411,9 +412,9 @@ export function prepareBrowse(request: BrowseRequest, books: OfficeBooks): Prepa
 
   return {
     total: rows.length,
-    write(writer) {
+    write(writer, root = {}) {
       const total = rows.length;
-      writer.open('browse', { result: '1', first: total === 0 ? '0' : '1', last: String(total), total: String(total) });
+      writer.open('browse', { ...root, result: '1', first: total === 0 ? '0' : '1', last: String(total), total: String(total) });
       writer.open('th');
       for (const column of output) writer.element('td', column.def.field, { label: column.label, hideforuser: 'false', type: column.def.type });
       writer.close('th');
@@ -456,10 +457,10 @@ function sortRows<R>(rows: R[], sort: { def: FieldDef<R>; descending: boolean }[
 }
 
 /** Answers `<read><type>browse</type><code>…</code></read>`: the definition, every field as a column. Throws {@link BrowseError} for an unknown code. */
-export function browseDefinitionWriter(code: string, books: OfficeBooks): (writer: XmlWriter) => void {
+export function browseDefinitionWriter(code: string, books: OfficeBooks): (writer: XmlWriter, root: Attributes) => void {
   const def = definition(code);
-  return (writer) => {
-    writer.open('browse', { result: '1' });
+  return (writer, root) => {
+    writer.open('browse', { ...root, result: '1' });
     writer.element('office', books.code, { name: books.name, shortname: books.shortname });
     writer.element('code', def.code).element('name', def.name).element('shortname', def.name).element('visible', 'true');
     writer.open('columns', { code: def.code });

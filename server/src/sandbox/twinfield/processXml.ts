@@ -8,7 +8,7 @@ import { DIMENSION_TYPE_NAMES, DIMENSION_TYPES, type DimensionType, type OfficeB
 import { NS } from './soap';
 import { companyOf, requireCompany, type OperationReply, type Principal, type SoapCall, type SoapOperation, type SoapService } from './soapService';
 import { child, childNames, childText, InvalidXml, parseXmlDocument, textOf, type XmlNode } from './xmlRequest';
-import type { XmlWriter } from './xmlWriter';
+import type { Attributes, XmlWriter } from './xmlWriter';
 
 interface XmlRequest {
   name: string;
@@ -41,11 +41,14 @@ function parsed(call: SoapCall): XmlRequest | InvalidXml {
   return result;
 }
 
-/** What a ProcessXml request answers with: the result document, written by `write`. */
-type ResultWriter = (writer: XmlWriter) => void;
+/**
+ * Writes the result document. `root` goes on its root element: `xmlns=""` inside ProcessXmlDocumentResult, whose
+ * parent declares the Twinfield namespace as default while the result document itself has no namespace.
+ */
+type ResultWriter = (writer: XmlWriter, root: Attributes) => void;
 
 function errorResult(element: string, message: string): ResultWriter {
-  return (w) => w.element(element, null, { result: '0', msgtype: 'error', msg: message });
+  return (w, root) => w.element(element, null, { ...root, result: '0', msgtype: 'error', msg: message });
 }
 
 function office(call: SoapCall, code: string | undefined): OfficeBooks | undefined {
@@ -63,8 +66,8 @@ function resultOf(call: SoapCall, principal: Principal | undefined, request: Xml
 function listResult(call: SoapCall, principal: Principal | undefined, element: XmlNode): ResultWriter {
   const type = childText(element, 'type')?.trim() ?? '';
   if (type === 'offices') {
-    return (w) => {
-      w.open('offices', { result: '1' });
+    return (w, root) => {
+      w.open('offices', { ...root, result: '1' });
       for (const books of call.context.offices.values()) w.element('office', books.code, { name: books.name, shortname: books.shortname });
       w.close('offices');
     };
@@ -75,8 +78,8 @@ function listResult(call: SoapCall, principal: Principal | undefined, element: X
     const books = office(call, code);
     if (!books) return errorResult('dimensions', messages.noAccessToOffice);
     if (!DIMENSION_TYPES.includes(dimtype as DimensionType)) return errorResult('dimensions', messages.unknownDimensionType(dimtype));
-    return (w) => {
-      w.open('dimensions', { office: books.code, type: dimtype, result: '1' });
+    return (w, root) => {
+      w.open('dimensions', { ...root, office: books.code, type: dimtype, result: '1' });
       for (const d of books.dimensions(dimtype as DimensionType)) w.element('dimension', d.code, { name: d.name, shortname: d.shortname });
       w.close('dimensions');
     };
@@ -106,8 +109,8 @@ function readResult(call: SoapCall, principal: Principal | undefined, element: X
   if (!DIMENSION_TYPES.includes(dimtype)) return errorResult('dimension', messages.unknownDimensionType(dimtype));
   const d = books.dimension(dimtype, dimCode);
   if (!d) return errorResult('dimension', messages.unknownDimension(dimtype, dimCode));
-  return (w) => {
-    w.open('dimension', { status: d.status, result: '1' });
+  return (w, root) => {
+    w.open('dimension', { ...root, status: d.status, result: '1' });
     w.element('office', books.code, { name: books.name, shortname: books.shortname });
     w.element('type', d.type, { name: DIMENSION_TYPE_NAMES[d.type], shortname: DIMENSION_TYPE_NAMES[d.type] });
     w.element('code', d.code).element('name', d.name).element('shortname', d.shortname).element('uid', d.uid);
@@ -136,7 +139,7 @@ function columnsResult(call: SoapCall, principal: Principal | undefined, element
       }
     }
     const prepared = prepareBrowse(request, books);
-    return (w) => prepared.write(w);
+    return (w, root) => prepared.write(w, root);
   } catch (error) {
     if (error instanceof BrowseError) return errorResult('browse', error.message);
     throw error;
@@ -153,8 +156,8 @@ function reply(call: SoapCall, principal: Principal | undefined, asString: boole
   return {
     body: (w) => {
       w.open(operation, { xmlns: NS.twinfield }).open(result);
-      if (asString) w.asText(write);
-      else write(w);
+      if (asString) w.asText((inner) => write(inner, {}));
+      else write(w, { xmlns: '' });
       w.close(result).close(operation);
     },
   };

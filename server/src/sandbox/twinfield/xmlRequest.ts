@@ -20,7 +20,8 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   trimValues: true,
   processEntities: true,
-  htmlEntities: false,
+  // Decodes numeric character references (&#xD;) as .NET does; named HTML entities never get here (see below).
+  htmlEntities: true,
   ignoreDeclaration: true,
   ignorePiTags: true,
 });

@@ -4,11 +4,14 @@
 // Why not fast-xml-builder: measured 0.6–1.0 s for a 12,500-row browse plus 1.9–3 s to entity-escape it into
 // ProcessXmlStringResult; this writer does both in well under a second (test/sandbox/twinfield/bench-browse.ts).
 
+// No numeric character references are written: common parsers (fast-xml-parser without htmlEntities) leave
+// `&#xD;` undecoded, so tab, CR and LF go out as themselves.
+
 /** Characters that must be escaped in text, or cannot appear in XML 1.0 at all (control characters, lone surrogates). */
-const TEXT_SPECIAL = /[&<>\r]|[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const TEXT_SPECIAL = /[&<>]|[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const TEXT_SPECIAL_ALL = new RegExp(TEXT_SPECIAL.source, 'g');
-/** In attributes also quotes and whitespace that attribute-value normalisation would otherwise fold away. */
-const ATTR_SPECIAL = /[&<>"\r\n\t]|[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** In (double-quoted) attributes also the quote. */
+const ATTR_SPECIAL = /[&<>"]|[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const ATTR_SPECIAL_ALL = new RegExp(ATTR_SPECIAL.source, 'g');
 
 const REPLACEMENTS: Record<string, string> = {
@@ -16,9 +19,6 @@ const REPLACEMENTS: Record<string, string> = {
   '<': '&lt;',
   '>': '&gt;',
   '"': '&quot;',
-  '\r': '&#xD;',
-  '\n': '&#xA;',
-  '\t': '&#x9;',
 };
 /** Characters XML 1.0 cannot carry become U+FFFD, as a lenient serializer would. */
 const replace = (c: string): string => REPLACEMENTS[c] ?? '\uFFFD';
