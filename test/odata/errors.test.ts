@@ -29,7 +29,7 @@ const q = (option: string, value: string) => `${lines}?${option}=${encodeURIComp
 
 describe('authentication and addressing', () => {
   it('asks for credentials with a Basic challenge when none or wrong ones are sent', async () => {
-    for (const headers of [{}, { Authorization: 'Basic ' + Buffer.from(':wrong').toString('base64') }]) {
+    for (const headers of [{}, { Authorization: 'Basic ' + Buffer.from(':wrong').toString('base64') }] as Record<string, string>[]) {
       const { status, body, response } = await failure('/acme/exactonline/', headers);
       expect(status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe('Basic realm="Ledgerfeed"');

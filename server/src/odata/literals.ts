@@ -1,6 +1,5 @@
 // Reads literal text from expressions into exact values: numbers as scaled integers (no binary rounding),
 // dates checked for existence, instants as exact milliseconds since the epoch, GUIDs lower-cased.
-import { isValidDate } from '../tables/values';
 import { ExpressionError } from './lexer';
 
 /** An exact decimal: `units / 10^scale`, scale ≥ 0. */
@@ -71,8 +70,16 @@ export function exactText(value: Exact): string {
   return `${negative ? '-' : ''}${whole}${value.scale > 0 ? '.' + fraction : ''}`;
 }
 
+/** Whether the calendar has this day (years 0000–9999; unlike Date.UTC, years below 100 are not moved to the 1900s). */
+function dayExists(year: number, month: number, day: number): boolean {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
 export function parseDate(text: string, position: number): string {
-  if (!isValidDate(text)) throw new ExpressionError(`'${text}' is not a valid Edm.Date (YYYY-MM-DD, years 0000–9999)`, position);
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m || !dayExists(Number(m[1]), Number(m[2]), Number(m[3]))) throw new ExpressionError(`'${text}' is not a valid Edm.Date (YYYY-MM-DD, years 0000–9999)`, position);
   return text;
 }
 
@@ -90,7 +97,7 @@ export function parseInstant(text: string, position: number): Instant {
   const invalid = () => new ExpressionError(`'${text}' is not a valid Edm.DateTimeOffset (YYYY-MM-DDThh:mm[:ss[.fff]] with Z or ±hh:mm, years 0000–9999)`, position);
   if (!m) throw invalid();
   const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number);
-  if (!isValidDate(`${m[1]}-${m[2]}-${m[3]}`) || hour > 23 || minute > 59 || second > 59) throw invalid();
+  if (!dayExists(year, month, day) || hour > 23 || minute > 59 || second > 59) throw invalid();
   let offsetMinutes = 0;
   if (!m[8]) {
     const offsetHours = Number(m[10]);
