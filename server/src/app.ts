@@ -6,6 +6,8 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import type { Db } from './store/database';
 import type { Vault } from './store/vault';
+import { createExactOnlineSimulator } from './sandbox/exactonline';
+import { createTwinfieldSimulator } from './sandbox/twinfield';
 import { createAccessParts } from './web/access';
 import { createHealthApiRouter } from './web/health-api';
 import { createWebRouter } from './web/router';
@@ -28,6 +30,13 @@ export function createApp(ctx: AppContext): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+
+  if (ctx.config.mode === 'sandbox') {
+    // Simulated upstreams on the same server; never mounted by `serve`.
+    const simulatorOptions = { clock: ctx.clock, ...ctx.config.sandbox };
+    app.use('/sandbox/exactonline', createExactOnlineSimulator(simulatorOptions).router);
+    app.use('/sandbox/twinfield', createTwinfieldSimulator(simulatorOptions).router);
+  }
 
   // Accounts, API keys, feed authentication (access.feedAuth) and the connect extension point (access.connectProviders).
   const access = createAccessParts(ctx);
