@@ -103,6 +103,7 @@ describe('malformed queries', () => {
     ['$orderby=AmountDC sideways', "Expected an operator, asc or desc but found 'sideways'"],
     ['$foo=1', 'Unknown system query option $foo'],
     ['$skiptoken=abc', 'Invalid $skiptoken'],
+    ['$format=yaml', '$format must be json or a media type'],
   ])('refuses %s', async (query, message) => {
     const { status, body } = await failure(`${lines}?${query}`);
     expect(status).toBe(400);
@@ -132,6 +133,7 @@ describe('malformed queries', () => {
   it('refuses JSON to a client that accepts only Atom, and $format=xml for data', async () => {
     expect((await failure(lines, { ...POWER_BI_HEADERS, Accept: 'application/atom+xml' })).status).toBe(406);
     expect((await failure(q('$format', 'xml'))).status).toBe(406);
+    expect((await failure(q('$format', 'application/atom+xml'))).status).toBe(406);
   });
 });
 

@@ -95,13 +95,14 @@ export function compileEncoder(properties: readonly PropertyModel[], ieee754: bo
   return factory(...helpers.values());
 }
 
-/** Encoders by (set, selection, IEEE754Compatible); bounded so arbitrary $select lists cannot grow it forever. */
+/** Encoders by (selected properties with their types, IEEE754Compatible); bounded so arbitrary $select lists cannot grow it forever. */
 export class EncoderCache {
   private readonly encoders = new Map<string, RowEncoder>();
   constructor(private readonly capacity = 256) {}
 
-  get(setName: string, properties: readonly PropertyModel[], ieee754: boolean): RowEncoder {
-    const key = `${setName}|${ieee754 ? 1 : 0}|${properties.map((p) => p.name).join(',')}`;
+  get(properties: readonly PropertyModel[], ieee754: boolean): RowEncoder {
+    // Types are part of the key: two feeds may have sets and properties of the same names.
+    const key = `${ieee754 ? 1 : 0}|${properties.map((p) => `${p.name}:${p.type}:${p.scale}`).join(',')}`;
     let encoder = this.encoders.get(key);
     if (encoder) {
       this.encoders.delete(key); // re-insert: most recently used last

@@ -2,6 +2,7 @@
 // odata.metadata and IEEE754Compatible), whether it accepts CSDL XML, and its Prefer: odata.maxpagesize.
 // Lenient on purpose: Power BI's Accept lists JSON, Atom and XML with q-values; 406 is kept for requests
 // that clearly accept none of what the feed produces.
+import { InvalidQuery } from '../errors';
 import { NotAcceptable } from './errors';
 
 interface MediaRange {
@@ -68,6 +69,7 @@ export function negotiateJson(accept: string | undefined, format: string | null)
     if (f === 'json') return { metadata: 'minimal', ieee754: false };
     const range = parseMediaRange(format);
     if (range && range.type === 'application' && range.subtype === 'json') return jsonFormatOf(range.params);
+    if (!range && f !== 'xml' && f !== 'atom') throw new InvalidQuery(`$format must be json or a media type such as application/json, not ${JSON.stringify(format.slice(0, 60))}`, undefined, { target: '$format' });
     throw new NotAcceptable(`$format=${format.slice(0, 60)} is not available: this resource is served as JSON ($format=json).`);
   }
   const ranges = parseAccept(accept);

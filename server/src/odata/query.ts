@@ -30,9 +30,9 @@ export interface OrderKey {
   read: Sql;
 }
 
-/** `$filter` bound to the set and translated to a WHERE condition. */
-export function compileFilter(set: EntitySetModel, expression: Expression): { bound: Bound; where: Sql } {
-  return inOption('$filter', () => {
+/** `$filter` (or a key predicate, `option` 'key') bound to the set and translated to a WHERE condition. */
+export function compileFilter(set: EntitySetModel, expression: Expression, option = '$filter'): { bound: Bound; where: Sql } {
+  return inOption(option, () => {
     const bound = bind(expression, set);
     if (bound.type.kind !== 'Boolean' && bound.type.kind !== 'Null') throw new ExpressionError('The filter must be a Boolean expression (a comparison, a Boolean property, contains(…)…)', expression.position);
     return { bound, where: predicate(bound, 'truth') };

@@ -152,7 +152,7 @@ export function createFeedRouter<User>(deps: FeedDependencies<User>): FeedRouter
       await writeCollection(res, {
         opening,
         rows,
-        encode: encoders.get(set.name, select, format.ieee754),
+        encode: encoders.get(select, format.ieee754),
         limit,
         closing: (last, more) => {
           const remaining = owed === null ? null : owed - limit; // when more rows follow, exactly `limit` were written
@@ -216,7 +216,7 @@ export function createFeedRouter<User>(deps: FeedDependencies<User>): FeedRouter
     }
     const format = raw ? null : negotiateJson(req.headers.accept, options.format);
     const expression = keyFilter(set, keyText);
-    const where = inOption('key', () => compileFilter(set, expression)).where;
+    const where = compileFilter(set, expression, 'key').where;
     const property = propertyName === null ? null : set.property(propertyName);
     if (propertyName !== null && !property) throw new NotFound(`${set.name} has no property '${propertyName}'`, { target: propertyName });
     const select = property ? [property] : compileSelect(set, options.select);
@@ -230,7 +230,7 @@ export function createFeedRouter<User>(deps: FeedDependencies<User>): FeedRouter
       readers.release(reader);
     }
     if (!row) throw new NotFound(`${set.name}(${keyText}) does not exist`, { target: set.name });
-    const encoded = encoders.get(set.name, select, format?.ieee754 ?? false)(row);
+    const encoded = encoders.get(select, format?.ieee754 ?? false)(row);
     if (!property) {
       const json = format ?? { metadata: 'minimal', ieee754: false };
       const body = json.metadata === 'none' ? encoded : `{"@odata.context":${JSON.stringify(`${ctx.serviceRoot}$metadata#${set.name}/$entity`)},${encoded.slice(1)}`;
