@@ -1,6 +1,8 @@
 // How the feed answers what it cannot serve: OData JSON errors with the right status, a message a user can
 // act on (with the position of a syntax error), and never a stack trace or a file path.
-import { API_KEY, POWER_BI_HEADERS, SimulatedSyncFailure, startFeed, type Feed } from './harness';
+import { TooManyRequests } from '../../server/src/errors';
+import { AdministrationSyncFailed, type AdministrationFailure } from '../../server/src/sync/errors';
+import { API_KEY, POWER_BI_HEADERS, startFeed, type Feed } from './harness';
 
 let feed: Feed;
 beforeAll(async () => {
@@ -138,12 +140,18 @@ describe('malformed queries', () => {
 });
 
 describe('sync failures and unexpected errors', () => {
-  it('fails the request with 502 naming the administration and the upstream reason, never with fewer rows', async () => {
+  const failure502: AdministrationFailure = {
+    administrationId: 2,
+    code: '310102',
+    name: 'Installatiebedrijf Van Dijk',
+    source: 'exactonline',
+    table: 'TransactionLines',
+    error: { code: 'UpstreamUnavailable', message: 'Exact Online answered 500 Internal Server Error', retryable: true, status: 502 },
+  };
+
+  it("fails the request with the sync engine's 502, naming the administration and the upstream reason, never with fewer rows", async () => {
     feed.failFreshness = async () => {
-      throw new SimulatedSyncFailure('Administration "Installatiebedrijf Van Dijk" (310102) could not be synced (TransactionLines): Exact Online answered 500 Internal Server Error', 502, {
-        target: '310102',
-        details: [{ code: 'UpstreamUnavailable', target: '310102', message: 'Installatiebedrijf Van Dijk (310102), TransactionLines: Exact Online answered 500 Internal Server Error' }],
-      });
+      throw new AdministrationSyncFailed([failure502]);
     };
     const { status, body } = await failure(lines);
     expect(status).toBe(502);
@@ -155,12 +163,16 @@ describe('sync failures and unexpected errors', () => {
     });
   });
 
-  it('answers 503 with Retry-After when the failure passes with time', async () => {
+  it('answers 503 when every failure passes with time, and 429 with Retry-After when rate limited', async () => {
     feed.failFreshness = async () => {
-      throw new SimulatedSyncFailure('Administration "Bakkerij De Gouden Korrel B.V." (310101) could not be synced: rate limited', 503, { target: '310101' }, 42);
+      throw new AdministrationSyncFailed([{ ...failure502, error: { code: 'LoginNeedsReauthorization', message: 'the Exact Online login must be renewed', retryable: false, status: 503 } }]);
+    };
+    expect((await failure(lines)).status).toBe(503);
+    feed.failFreshness = async () => {
+      throw new TooManyRequests('Too many requests from this address; try again later.', 42);
     };
     const { status, response } = await failure(lines);
-    expect(status).toBe(503);
+    expect(status).toBe(429);
     expect(response.headers.get('retry-after')).toBe('42');
   });
 

@@ -85,13 +85,25 @@ describe('Administrations', () => {
   it('shows each administration with its sync status, data-as-of time, last error and row counts', async () => {
     const ids = feed.administrationIds;
     const at = (iso: string) => Date.parse(iso);
-    feed.syncStatus.set(ids.get('exactonline:310101') as number, [{ table: 'TransactionLines', rowCount: 60, lastSuccessAt: at('2024-06-01T10:00:00Z'), lastError: null, lastErrorAt: null }]);
+    feed.syncStatus.set(ids.get('exactonline:310101') as number, [
+      // An old error, healed by a later success.
+      { table: 'TransactionLines', rowCount: 60, lastSuccessAt: at('2024-06-01T10:00:00Z'), lastError: { message: 'timeout', at: at('2024-05-01T00:00:00Z') }, failing: false },
+    ]);
     feed.syncStatus.set(ids.get('exactonline:310102') as number, [
-      { table: 'TransactionLines', rowCount: 60, lastSuccessAt: at('2024-06-01T09:00:00Z'), lastError: 'Exact Online answered 401: token revoked', lastErrorAt: at('2024-06-01T11:00:00Z') },
+      { table: 'TransactionLines', rowCount: 60, lastSuccessAt: at('2024-06-01T09:00:00Z'), lastError: { message: 'Exact Online answered 401: token revoked', at: at('2024-06-01T11:00:00Z') }, failing: true },
     ]);
     const pages = await pullAll(feed, '/acme/exactonline/Administrations');
     expect(pages.flatMap((p) => p.value)).toEqual([
-      { Division: 310101, Name: 'Bakkerij De Gouden Korrel B.V.', Selected: true, Status: 'ok', LastSuccessfulSync: '2024-06-01T10:00:00.000Z', LastError: null, LastErrorAt: null, TransactionLinesRows: 60 },
+      {
+        Division: 310101,
+        Name: 'Bakkerij De Gouden Korrel B.V.',
+        Selected: true,
+        Status: 'ok',
+        LastSuccessfulSync: '2024-06-01T10:00:00.000Z',
+        LastError: 'TransactionLines: timeout',
+        LastErrorAt: '2024-05-01T00:00:00.000Z',
+        TransactionLinesRows: 60,
+      },
       {
         Division: 310102,
         Name: 'Installatiebedrijf Van Dijk',

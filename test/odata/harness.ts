@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { LedgerfeedError } from '../../server/src/errors';
 import { silentLogger } from '../../server/src/logger';
 import { openDatabase, type Db } from '../../server/src/store/database';
 import { ensureMirrorTable, mirrorTableName, quoteIdentifier } from '../../server/src/store/mirror';
@@ -42,18 +41,6 @@ export interface Feed {
   administrationIds: Map<string, number>;
   get(pathAndQuery: string, headers?: Record<string, string>): Promise<Response>;
   close(): Promise<void>;
-}
-
-export class SimulatedSyncFailure extends LedgerfeedError {
-  readonly code = 'AdministrationSyncFailed';
-  constructor(
-    message: string,
-    readonly status: 502 | 503,
-    options: { target?: string; details?: { code: string; message: string; target?: string }[] },
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message, options);
-  }
 }
 
 function insertRows(db: Db, table: TableDescription, administrationId: number, rows: FixtureRow[]): void {

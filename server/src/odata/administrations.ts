@@ -16,10 +16,10 @@ function administrationRow(status: AdministrationStatus, tables: readonly TableD
   const byTable = new Map<string, TableSyncStatus>(status.tables.map((t) => [t.table, t]));
   const described = tables.map((t) => byTable.get(t.name));
   const synced = described.every((t) => t?.lastSuccessAt != null);
-  const failing = described.some((t) => t?.lastError != null && (t.lastErrorAt ?? 0) >= (t.lastSuccessAt ?? -Infinity));
+  const failing = described.some((t) => t?.failing === true);
   const lastError = described
     .filter((t): t is TableSyncStatus => t?.lastError != null)
-    .sort((a, b) => (b.lastErrorAt ?? 0) - (a.lastErrorAt ?? 0))[0];
+    .sort((a, b) => (b.lastError?.at ?? 0) - (a.lastError?.at ?? 0))[0];
   const state = !status.selected ? 'not selected' : failing ? 'error' : synced ? 'ok' : 'not synced';
   return [
     code,
@@ -27,8 +27,8 @@ function administrationRow(status: AdministrationStatus, tables: readonly TableD
     status.selected ? 1 : 0,
     state,
     synced && described.length > 0 ? Math.min(...described.map((t) => t?.lastSuccessAt as number)) : null,
-    lastError ? `${lastError.table}: ${lastError.lastError}` : null,
-    lastError?.lastErrorAt ?? null,
+    lastError?.lastError ? `${lastError.table}: ${lastError.lastError.message}` : null,
+    lastError?.lastError?.at ?? null,
     ...described.map((t) => t?.rowCount ?? 0),
   ];
 }

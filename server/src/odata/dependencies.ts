@@ -6,14 +6,19 @@ import type { Logger } from '../logger';
 import type { Db } from '../store/database';
 import type { SourceName, TableDescription } from '../tables/description';
 
-/** Sync status of one table of one administration. Times are milliseconds since the epoch. */
+/**
+ * Sync status of one table of one administration (times in ms since the epoch). The sync part's
+ * `readAdministrationStatus` returns this shape, so its result can be passed as is.
+ */
 export interface TableSyncStatus {
   /** Entity set name of the table, e.g. `TransactionLines`. */
   table: string;
   rowCount: number;
   lastSuccessAt: number | null;
-  lastError: string | null;
-  lastErrorAt: number | null;
+  /** The most recent failure, kept after later successes. */
+  lastError: { message: string; at: number } | null;
+  /** The most recent attempt failed: the mirror is older than it should be. */
+  failing: boolean;
 }
 
 /** An administration of a workspace (Exact division, Twinfield office), selected or not, with its sync status. */

@@ -80,7 +80,7 @@ export function administrationsSet(source: SourceName, tables: readonly TableDes
       : property(administration, 'Edm.String', false, 'Twinfield office code; the Office column of every table.'),
     property('Name', 'Edm.String', false, 'Name of the administration.'),
     property('Selected', 'Edm.Boolean', false, 'Whether the feed includes this administration; the tables hold rows of selected administrations only.'),
-    property('Status', 'Edm.String', false, 'ok, error (the latest sync of a table failed), not synced (a table was never synced) or not selected.'),
+    property('Status', 'Edm.String', false, 'ok, error (the latest sync of a table failed: its data is older than it should be), not synced (a table was never synced) or not selected.'),
     property('LastSuccessfulSync', 'Edm.DateTimeOffset', true, "The oldest of this administration's last successful table syncs: every table holds data at least as recent as this ('data as of'). Empty until every table has synced once."),
     property('LastError', 'Edm.String', true, "The most recent sync error of any of this administration's tables, prefixed with the table; empty when there never was one."),
     property('LastErrorAt', 'Edm.DateTimeOffset', true, 'When LastError happened.'),
