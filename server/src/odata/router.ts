@@ -47,6 +47,8 @@ interface Context {
   signal: AbortSignal;
 }
 
+// Paths are parsed here against the model rather than by odata-v4-parser's resourcePath: without the
+// model it cannot tell an unknown property (404) from a malformed segment (400) and rejects `Set/Name`.
 const ENTITY_SEGMENT = /^([A-Za-z_][A-Za-z0-9_]*)(?:\((.*)\))?$/s;
 
 function decodeSegment(segment: string): string {
