@@ -47,7 +47,7 @@ describe('streaming a large page', () => {
   it('holds back while the client does not read, and stops when it leaves', async () => {
     // A write before and one during the read: a checkpoint cannot pass frames a live read snapshot may need.
     const touch = () => feed.db.prepare("UPDATE workspaces SET name = name || '.' WHERE slug = 'acme'").run();
-    const checkpoint = () => feed.db.pragma('wal_checkpoint(PASSIVE)', { simple: false })[0] as { log: number; checkpointed: number };
+    const checkpoint = () => (feed.db.pragma('wal_checkpoint(PASSIVE)', { simple: false }) as { log: number; checkpointed: number }[])[0];
     touch();
     let whileOpen = { log: 0, checkpointed: 0 };
     const received = await readPartly('/acme/exactonline/TransactionLines', 2, () => {
