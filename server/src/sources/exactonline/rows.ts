@@ -1,0 +1,55 @@
+// Turns rows as Exact Online sends them into rows of a described table: `/Date(ms)/` into Edm.Date text or epoch
+// ms, padded relation codes trimmed, the division filled in, and duplicates of a sync batch resolved by the
+// highest Timestamp. Pure functions.
+import type { UpstreamRow } from '../connector';
+import { upstreamField, type ExactTable } from './tables';
+import { exactDate, exactInstant, int64, type ExactRow } from './wire';
+
+/** One Exact row as a row of `table`; values are left for `toStored` to validate. */
+export function toTableRow(table: ExactTable, raw: ExactRow, division: number): UpstreamRow {
+  const trimmed = table.upstream.trimmed ?? [];
+  const row: UpstreamRow = {};
+  for (const column of table.columns) {
+    let value = raw[upstreamField(table, column.name)];
+    if (column.name === table.administrationColumn && (value === null || value === undefined)) value = division;
+    switch (column.type) {
+      case 'Edm.Date':
+        value = exactDate(value);
+        break;
+      case 'Edm.DateTimeOffset':
+        value = exactInstant(value);
+        break;
+      case 'Edm.String':
+        if (typeof value === 'string' && trimmed.includes(column.name)) value = value.trim();
+        break;
+      default:
+        break;
+    }
+    row[column.name] = value ?? null;
+  }
+  return row;
+}
+
+/**
+ * The rows of one sync page with each key once, at its highest Timestamp (after an update Exact may send the
+ * previous version of a row next to the current one). Order follows each key's first appearance.
+ */
+export function latestVersions(rows: readonly ExactRow[], key: string): ExactRow[] {
+  const byKey = new Map<string, ExactRow>();
+  for (const row of rows) {
+    const id = String(row[key]).toLowerCase();
+    const seen = byKey.get(id);
+    if (!seen || (int64(row.Timestamp) ?? -1n) >= (int64(seen.Timestamp) ?? -1n)) byKey.set(id, row);
+  }
+  return [...byKey.values()];
+}
+
+/** The highest Timestamp among rows, or `floor` when none is higher. */
+export function highestTimestamp(rows: readonly ExactRow[], floor: bigint): bigint {
+  let max = floor;
+  for (const row of rows) {
+    const ts = int64(row.Timestamp);
+    if (ts !== undefined && ts > max) max = ts;
+  }
+  return max;
+}
