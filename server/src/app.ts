@@ -1,14 +1,23 @@
-// The composition root: builds the express app from its parts. Each part exports a router or a
-// middleware and is mounted here, and nowhere else.
+// The composition root: builds Ledgerfeed from its parts — accounts and access, the token manager, the
+// upstream connectors, the sync engine, the OData feed, the web pages, keep-alive, and (sandbox only) the
+// simulators. Each part exports a factory or router and is wired here, and nowhere else.
 import express from 'express';
 import type { Clock } from './clock';
 import type { Config } from './config';
 import type { Logger } from './logger';
-import type { Db } from './store/database';
-import type { Vault } from './store/vault';
+import { createFeedRouter, type FeedRouter } from './odata';
 import { createExactOnlineSimulator } from './sandbox/exactonline';
 import { createTwinfieldSimulator } from './sandbox/twinfield';
-import { createAccessParts } from './web/access';
+import { bootstrapSandbox } from './sandbox/bootstrap';
+import type { SourceConnector } from './sources/connector';
+import { createExactOnline } from './sources/exactonline';
+import { createKeepAlive, type KeepAlive } from './sources/keepalive';
+import { TokenManager } from './sources/tokens';
+import { openDatabase, type Db } from './store/database';
+import type { Vault } from './store/vault';
+import { readAdministrationStatus, SyncEngine } from './sync';
+import type { SourceName } from './tables/description';
+import { createAccessParts, type AccessParts } from './web/access';
 import { createHealthApiRouter } from './web/health-api';
 import { createWebRouter } from './web/router';
 
@@ -22,7 +31,21 @@ export interface AppContext {
   publicUrl(): string;
 }
 
-export function createApp(ctx: AppContext): express.Express {
+export interface Ledgerfeed {
+  app: express.Express;
+  access: AccessParts;
+  tokens: TokenManager;
+  connectors: readonly SourceConnector[];
+  sync: SyncEngine;
+  keepAlive: KeepAlive;
+  /** Work that needs the server listening: the sandbox connects its demo workspace; schedulers start. */
+  start(): Promise<void>;
+  /** Stops schedulers and syncs (committed batches stay) and closes the part's own store connections. */
+  stop(): Promise<void>;
+}
+
+export function createLedgerfeed(ctx: AppContext): Ledgerfeed {
+  const { config, clock, logger, db } = ctx;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -31,17 +54,66 @@ export function createApp(ctx: AppContext): express.Express {
     res.json({ status: 'ok' });
   });
 
-  if (ctx.config.mode === 'sandbox') {
+  if (config.mode === 'sandbox') {
     // Simulated upstreams on the same server; never mounted by `serve`.
-    const simulatorOptions = { clock: ctx.clock, ...ctx.config.sandbox };
+    const simulatorOptions = { clock, ...config.sandbox };
     app.use('/sandbox/exactonline', createExactOnlineSimulator(simulatorOptions).router);
     app.use('/sandbox/twinfield', createTwinfieldSimulator(simulatorOptions).router);
   }
 
-  // Accounts, API keys, feed authentication (access.feedAuth) and the connect extension point (access.connectProviders).
   const access = createAccessParts(ctx);
+  const tokens = new TokenManager(db, ctx.vault, clock);
+  const exactOnline = createExactOnline({ config, clock, logger, db, tokens, publicUrl: ctx.publicUrl });
+  if (exactOnline.connectProvider) access.connectProviders.register(exactOnline.connectProvider);
+  const connectors: SourceConnector[] = [exactOnline.connector];
+
+  // The engine writes on a connection of its own: the feed streams from iterators on others.
+  const syncDb = openDatabase(config.dataDir);
+  const sync = new SyncEngine({ db: syncDb, config, connectors, clock, logger });
+  const keepAlive = createKeepAlive({ db, clock, logger, config: config.keepAlive, sources: [exactOnline.keepAlive] });
+
+  const tablesBySource = new Map<SourceName, SourceConnector['tables']>(connectors.map((c) => [c.source, c.tables]));
+  const feed: FeedRouter = createFeedRouter({
+    db,
+    config,
+    logger,
+    publicUrl: ctx.publicUrl,
+    tables: (source) => tablesBySource.get(source) ?? [],
+    authenticate: (req) => access.feedAuth.authenticate(req),
+    workspaceFor: (user, slug) => access.feedAuth.workspaceFor(user, slug),
+    administrations: (workspaceId, source) => readAdministrationStatus(db, { workspaceId, source }),
+    ensureFresh: async (request) => {
+      await sync.ensureFresh(request);
+    },
+  });
+  app.use('/odata', feed);
   app.use('/api', createHealthApiRouter(access));
   app.use(createWebRouter(ctx, access));
 
-  return app;
+  return {
+    app,
+    access,
+    tokens,
+    connectors,
+    sync,
+    keepAlive,
+    async start() {
+      if (config.mode === 'sandbox') {
+        await bootstrapSandbox({
+          accounts: access.accounts,
+          connections: access.connections,
+          logger,
+          baseUrl: ctx.publicUrl(),
+          sources: connectors.map((c) => c.source),
+        });
+      }
+      if (config.keepAlive.enabled) keepAlive.start();
+    },
+    async stop() {
+      keepAlive.stop();
+      sync.close();
+      feed.close();
+      syncDb.close();
+    },
+  };
 }

@@ -4,13 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { AdjustableClock, type Clock } from './clock';
 import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
-import { createApp, type AppContext } from './app';
+import { createLedgerfeed, type AppContext, type Ledgerfeed } from './app';
 import { openDatabase } from './store/database';
 import { loadOrCreateSandboxKey, parseSecretKey, Vault } from './store/vault';
 
 export interface RunningServer {
   url: string;
   context: AppContext;
+  ledgerfeed: Ledgerfeed;
   server: http.Server;
   close(): Promise<void>;
 }
@@ -27,8 +28,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const db = openDatabase(config.dataDir);
   let url = config.publicUrl ?? '';
   const context: AppContext = { config, clock, logger, db, vault: new Vault(key), publicUrl: () => url };
-  const app = createApp(context);
-  const server = http.createServer(app);
+  const ledgerfeed = createLedgerfeed(context);
+  const server = http.createServer(ledgerfeed.app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -36,17 +37,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   if (!config.publicUrl) url = `http://${host}:${address.port}`;
-  return {
-    url: `http://${host}:${address.port}`,
-    context,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => {
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => {
+        void ledgerfeed.stop().finally(() => {
           db.close();
           resolve();
         });
-        server.closeAllConnections();
-      }),
-  };
+      });
+      server.closeAllConnections();
+    });
+  try {
+    await ledgerfeed.start();
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { url: `http://${host}:${address.port}`, context, ledgerfeed, server, close };
 }
