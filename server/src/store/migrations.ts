@@ -146,6 +146,13 @@ export const migrations: Migration[] = [
     `,
   },
   {
+    version: 25,
+    name: 'Twinfield password logins (deprecated): the password, encrypted by the vault',
+    up: `
+      ALTER TABLE connections ADD COLUMN password_enc TEXT;
+    `,
+  },
+  {
     version: 30,
     name: 'sync engine: probe fingerprints, error codes, vanished administrations, one sync per administration and table across processes',
     up: `

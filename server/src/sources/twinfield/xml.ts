@@ -1,0 +1,141 @@
+// XML in and out for the Twinfield client. Out: a tiny element tree whose every text and attribute value goes
+// through one escaping function, so office codes, dimension codes, dates and patterns can never break or
+// inject markup. In: fast-xml-parser, strict, with numeric character references decoded (`htmlEntities`).
+import { XMLParser } from 'fast-xml-parser';
+
+/** What an element may hold: child elements and text (null/undefined/false are skipped). */
+export type XmlContent = XmlElement | string | number | null | undefined | false;
+
+export interface XmlElement {
+  readonly name: string;
+  readonly attributes: Readonly<Record<string, string | number | undefined>>;
+  readonly children: readonly XmlContent[];
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_.:-]*$/;
+
+/** An element. Names are fixed by the code (never user values) and checked anyway. */
+export function el(name: string, attributes: Record<string, string | number | undefined> = {}, ...children: XmlContent[]): XmlElement {
+  if (!NAME.test(name)) throw new RangeError(`not an XML name: ${JSON.stringify(name)}`);
+  for (const key of Object.keys(attributes)) if (!NAME.test(key)) throw new RangeError(`not an XML attribute name: ${JSON.stringify(key)}`);
+  return { name, attributes, children };
+}
+
+// Characters XML 1.0 does not allow at all (C0 controls other than tab/newline/return, U+FFFE/U+FFFF, lone surrogates).
+const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const SPECIAL = /[&<>"'\t\n\r]/g;
+const REPLACEMENT: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
+
+/**
+ * The one escaping function: safe in text and in double-quoted attribute values. Whitespace controls become
+ * character references (attribute normalisation would otherwise turn them into spaces); characters XML cannot
+ * carry at all are dropped.
+ */
+export function escapeXml(value: string): string {
+  return value.replace(FORBIDDEN, '').replace(SPECIAL, (c) => REPLACEMENT[c]);
+}
+
+/** Serialises an element tree (no declaration). */
+export function toXml(node: XmlElement): string {
+  const parts: string[] = [];
+  write(node, parts);
+  return parts.join('');
+}
+
+function write(node: XmlElement, out: string[]): void {
+  out.push('<', node.name);
+  for (const [key, value] of Object.entries(node.attributes)) {
+    if (value !== undefined) out.push(' ', key, '="', escapeXml(String(value)), '"');
+  }
+  const children = node.children.filter((c) => c !== null && c !== undefined && c !== false);
+  if (children.length === 0) {
+    out.push('/>');
+    return;
+  }
+  out.push('>');
+  for (const child of children) {
+    if (typeof child === 'object') write(child as XmlElement, out);
+    else out.push(escapeXml(String(child)));
+  }
+  out.push('</', node.name, '>');
+}
+
+/** A parsed element: attributes as `@_name`, text as `#text`, children by local name (namespace prefixes removed). */
+export type XmlObject = { [name: string]: XmlValue };
+export type XmlValue = string | XmlObject | XmlValue[];
+
+/** Elements that repeat, by their path's end: always parsed as lists, even with one occurrence. */
+const LISTS = [
+  'browse.tr',
+  'tr.td',
+  'th.td',
+  'offices.office',
+  'Items.ArrayOfString',
+  'ArrayOfString.string',
+  'Columns.string',
+  'Parameters.string',
+  'SearchResult.MessageOfErrorCodes',
+  'DeletedTransactions.DeletedTransaction',
+  'addresses.address',
+];
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  removeNSPrefix: true,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  // Numeric character references (&#xD;) are decoded only with htmlEntities; the real service sends them.
+  htmlEntities: true,
+  isArray: (_name, jPath) => LISTS.some((path) => String(jPath).endsWith(path)),
+});
+
+export class XmlSyntaxError extends Error {}
+
+/** Parses a document strictly; throws XmlSyntaxError when it is not well-formed. */
+export function parseXml(xml: string): XmlObject {
+  try {
+    return parser.parse(xml, true) as XmlObject;
+  } catch (err) {
+    throw new XmlSyntaxError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** A child element (the first, when several). */
+export function child(node: XmlValue | undefined, name: string): XmlValue | undefined {
+  if (node === undefined || typeof node === 'string' || Array.isArray(node)) return undefined;
+  const value = node[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Child elements of one name, as a list. */
+export function children(node: XmlValue | undefined, name: string): XmlValue[] {
+  if (node === undefined || typeof node === 'string' || Array.isArray(node)) return [];
+  const value = node[name];
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** The text of an element (empty for an empty element). */
+export function textOf(node: XmlValue | undefined): string {
+  if (node === undefined) return '';
+  if (typeof node === 'string') return node;
+  if (Array.isArray(node)) return textOf(node[0]);
+  const text = node['#text'];
+  return typeof text === 'string' ? text : '';
+}
+
+/** An attribute of an element, or undefined. */
+export function attributeOf(node: XmlValue | undefined, name: string): string | undefined {
+  if (node === undefined || typeof node === 'string' || Array.isArray(node)) return undefined;
+  const value = node[`@_${name}`];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The text of a child element, trimmed. */
+export function childText(node: XmlValue | undefined, name: string): string {
+  return textOf(child(node, name)).trim();
+}

@@ -1,0 +1,111 @@
+// Connecting Twinfield through the workspace page's provider, against the simulator's real login form; tokens kept
+// encrypted and out of the logs; an expired token renewed once and the call retried.
+import fs from 'node:fs';
+import path from 'node:path';
+import { LoginNeedsReauthorization } from '../../../server/src/sources/tokens';
+import { twinfieldTable } from '../../../server/src/sources/twinfield';
+import { connect, control, fetchContext, resetStats, startHarness, stats, type Harness } from './harness';
+
+const table = (name: string) => twinfieldTable(name)!;
+
+describe('Twinfield connect provider', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('connects a login through the real login form: organisation, cluster URL and eight offices stored', async () => {
+    const url = new URL(
+      await h.source.connectProvider.authorizationUrl({
+        workspace: { id: h.workspaceId, slug: 'demo', name: 'Demo' },
+        user: { id: h.userId, username: 'accountant' },
+        state: 'the-state',
+        nonce: 'the-nonce',
+        codeChallenge: 'challenge',
+        codeChallengeMethod: 'S256',
+        redirectUri: 'http://127.0.0.1:9/cb',
+      }),
+    );
+    expect(`${url.origin}${url.pathname}`).toBe(`${h.base}/auth/authentication/connect/authorize`);
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({
+      response_type: 'code',
+      client_id: 'sandbox-client',
+      scope: 'openid twf.user twf.organisation twf.organisationUser offline_access',
+      state: 'the-state',
+      nonce: 'the-nonce',
+      code_challenge: 'challenge',
+      code_challenge_method: 'S256',
+    });
+
+    const connection = await connect(h);
+    expect(connection).toMatchObject({ source: 'twinfield', externalKey: 'SANDBOX', label: 'Twinfield — SANDBOX', authKind: 'oauth', status: 'ok', connectedBy: h.userId });
+    expect(connection.extra).toMatchObject({ clusterUrl: h.base, organisationCode: 'SANDBOX' });
+    expect(typeof connection.extra.organisationId).toBe('string');
+    const offices = h.connections.administrations(h.workspaceId, { source: 'twinfield' });
+    expect(offices.map((o) => o.code)).toEqual(['NLA310101', 'NLA310102', 'NLA310103', 'NLA310104', 'NLA310105', 'NLA310106', 'NLA310107', 'NLA310108']);
+    expect(offices.every((o) => o.connectionId === connection.id && o.selected && o.name.length > 0)).toBe(true);
+  });
+
+  it('connecting the same organisation again updates the one connection', async () => {
+    const first = await connect(h);
+    const second = await connect(h);
+    expect(second.id).toBe(first.id);
+    expect(h.connections.inWorkspace(h.workspaceId, 'twinfield')).toHaveLength(1);
+  });
+
+  it('keeps no access or refresh token in the SQLite file or in the logs', async () => {
+    const connection = await connect(h);
+    const [admin] = h.connections.administrations(h.workspaceId, { connectionId: connection.id });
+    await h.source.connector.probe(table('CostCenters'), fetchContext(admin), null);
+    await control(h, '/_tokens/expire', {});
+    await h.source.connector.probe(table('CostCenters'), fetchContext(admin), null);
+    h.db.pragma('wal_checkpoint(TRUNCATE)');
+    for (const file of fs.readdirSync(h.dir).filter((f) => f.startsWith('ledgerfeed.sqlite'))) {
+      const bytes = fs.readFileSync(path.join(h.dir, file)).toString('latin1');
+      expect(bytes).not.toContain('twf_at_');
+      expect(bytes).not.toContain('twf_rt_');
+    }
+    expect(h.logs.length).toBeGreaterThan(0);
+    const logs = h.logs.join('\n');
+    expect(logs).not.toContain('twf_at_');
+    expect(logs).not.toContain('twf_rt_');
+    expect(logs).not.toContain('twf_code_');
+  });
+
+  it('answers an expired token (354) with exactly one refresh, shared by concurrent calls, and retries the calls', async () => {
+    const connection = await connect(h);
+    const admins = h.connections.administrations(h.workspaceId, { connectionId: connection.id });
+    await control(h, '/_tokens/expire', {});
+    await resetStats(h);
+    const fingerprints = await Promise.all(admins.map((admin) => h.source.connector.probe(table('Projects'), fetchContext(admin), null)));
+    expect(fingerprints.every((f) => typeof f === 'string' && f.startsWith('finder:v1:'))).toBe(true);
+    const after = await stats(h);
+    expect(after.tokenRequests).toBe(1);
+    expect(after.rejectedRefreshes).toBe(0);
+    // Each office: the refused call and its retry.
+    expect(after.requests).toBe(admins.length * 2);
+  });
+
+  it('marks the login for re-authorization when Twinfield refuses the refresh token (invalid_grant)', async () => {
+    const connection = await connect(h);
+    const [admin] = h.connections.administrations(h.workspaceId, { connectionId: connection.id });
+    await control(h, '/_tokens/expire', { refreshTokens: true });
+    await expect(h.source.connector.probe(table('Projects'), fetchContext(admin), null)).rejects.toBeInstanceOf(LoginNeedsReauthorization);
+    expect(h.connections.byId(connection.id)?.status).toBe('needs_reauth');
+    expect(h.connections.byId(connection.id)?.statusReason).toMatch(/invalid_grant/);
+  });
+
+  it('renews the access token a minute before it expires, without waiting for a refusal', async () => {
+    const connection = await connect(h);
+    const [admin] = h.connections.administrations(h.workspaceId, { connectionId: connection.id });
+    h.clock.advance(59 * 60_000 + 1000);
+    await resetStats(h);
+    await h.source.connector.probe(table('Projects'), fetchContext(admin), null);
+    const after = await stats(h);
+    expect(after.tokenRequests).toBe(1);
+    expect(after.requests).toBe(1);
+  });
+});
