@@ -38,6 +38,8 @@ export interface Ledgerfeed {
   connectors: readonly SourceConnector[];
   sync: SyncEngine;
   keepAlive: KeepAlive;
+  /** Sandbox only: which sources the demo workspace got connected to at start, or why it could not be. */
+  sandboxStatus(): { connected: SourceName[]; error?: string } | undefined;
   /** Work that needs the server listening: the sandbox connects its demo workspace; schedulers start. */
   start(): Promise<void>;
   /** Stops schedulers and syncs (committed batches stay) and closes the part's own store connections. */
@@ -90,6 +92,7 @@ export function createLedgerfeed(ctx: AppContext): Ledgerfeed {
   app.use('/api', createHealthApiRouter(access));
   app.use(createWebRouter(ctx, access));
 
+  let sandboxStatus: { connected: SourceName[]; error?: string } | undefined;
   return {
     app,
     access,
@@ -97,15 +100,22 @@ export function createLedgerfeed(ctx: AppContext): Ledgerfeed {
     connectors,
     sync,
     keepAlive,
+    sandboxStatus: () => sandboxStatus,
     async start() {
       if (config.mode === 'sandbox') {
-        await bootstrapSandbox({
-          accounts: access.accounts,
-          connections: access.connections,
-          logger,
-          baseUrl: ctx.publicUrl(),
-          sources: connectors.map((c) => c.source),
-        });
+        // A demo connection that cannot be made does not stop the server: the user can connect from the page.
+        try {
+          sandboxStatus = await bootstrapSandbox({
+            accounts: access.accounts,
+            connections: access.connections,
+            logger,
+            baseUrl: ctx.publicUrl(),
+            sources: connectors.map((c) => c.source),
+          });
+        } catch (err) {
+          sandboxStatus = { connected: [], error: err instanceof Error ? err.message : String(err) };
+          logger.error({ error: sandboxStatus.error }, 'the sandbox could not connect its demo workspace');
+        }
       }
       if (config.keepAlive.enabled) keepAlive.start();
     },

@@ -12,6 +12,8 @@ async function run(mode: Mode): Promise<void> {
   if (mode === 'sandbox') {
     lines.push(`  Exact Online simulator  ${running.url}/sandbox/exactonline`);
     lines.push(`  Twinfield simulator     ${running.url}/sandbox/twinfield`);
+    const sandbox = running.ledgerfeed.sandboxStatus();
+    if (sandbox?.error) lines.push(`  Demo workspace not connected: ${sandbox.error}`);
   }
   process.stdout.write(lines.join('\n') + '\n');
   const stop = () => {
