@@ -1,10 +1,12 @@
 // Connecting Twinfield through the workspace page's provider, against the simulator's real login form; tokens kept
 // encrypted and out of the logs; an expired token renewed once and the call retried.
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { LoginNeedsReauthorization } from '../../../server/src/sources/tokens';
 import { twinfieldTable } from '../../../server/src/sources/twinfield';
-import { connect, control, fetchContext, resetStats, startHarness, stats, type Harness } from './harness';
+import { connect, control, fetchContext, REDIRECT_URI, resetStats, startHarness, stats, type Harness } from './harness';
 
 const table = (name: string) => twinfieldTable(name)!;
 
@@ -47,6 +49,20 @@ describe('Twinfield connect provider', () => {
     const offices = h.connections.administrations(h.workspaceId, { source: 'twinfield' });
     expect(offices.map((o) => o.code)).toEqual(['NLA310101', 'NLA310102', 'NLA310103', 'NLA310104', 'NLA310105', 'NLA310106', 'NLA310107', 'NLA310108']);
     expect(offices.every((o) => o.connectionId === connection.id && o.selected && o.name.length > 0)).toBe(true);
+  });
+
+  it('refuses a callback whose id_token carries another nonce, and a code used twice, with readable reasons', async () => {
+    const provider = h.source.connectProvider;
+    const workspace = { id: h.workspaceId, slug: 'demo', name: 'Demo' };
+    const user = { id: h.userId, username: 'accountant' };
+    const url = await provider.authorizationUrl({ workspace, user, state: 's', nonce: 'right-nonce', codeChallenge: 'c', codeChallengeMethod: 'S256', redirectUri: REDIRECT_URI });
+    const form = new URLSearchParams({ ...Object.fromEntries(new URL(url).searchParams), username: 'demo', password: 'demo', organisation: 'SANDBOX', action: 'login' });
+    const redirect = await fetch(url, { method: 'POST', body: form, redirect: 'manual' });
+    const code = new URL(redirect.headers.get('location')!).searchParams.get('code')!;
+    const callback = { workspace, user, code, codeVerifier: 'v', nonce: 'other-nonce', redirectUri: REDIRECT_URI, query: new URLSearchParams() };
+    await expect(provider.complete(callback)).rejects.toMatchObject({ name: 'ConnectFailed', failure: 'upstream', message: expect.stringContaining('nonce') });
+    await expect(provider.complete({ ...callback, nonce: 'right-nonce' })).rejects.toMatchObject({ name: 'ConnectFailed', failure: 'expired_code' });
+    expect(h.connections.inWorkspace(h.workspaceId, 'twinfield')).toHaveLength(0);
   });
 
   it('connecting the same organisation again updates the one connection', async () => {
@@ -96,6 +112,22 @@ describe('Twinfield connect provider', () => {
     await expect(h.source.connector.probe(table('Projects'), fetchContext(admin), null)).rejects.toBeInstanceOf(LoginNeedsReauthorization);
     expect(h.connections.byId(connection.id)?.status).toBe('needs_reauth');
     expect(h.connections.byId(connection.id)?.statusReason).toMatch(/invalid_grant/);
+  });
+
+  it('asks Twinfield for the cluster again when the stored one does not answer, and keeps the new one', async () => {
+    const connection = await connect(h);
+    const [admin] = h.connections.administrations(h.workspaceId, { connectionId: connection.id });
+    // A cluster URL where nothing listens, as after Twinfield moved the organisation.
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    h.db.prepare("UPDATE connections SET extra_json = json_set(extra_json, '$.clusterUrl', ?) WHERE id = ?").run(`http://127.0.0.1:${port}/gone`, connection.id);
+    h.source.clients.forget(connection.id);
+    await resetStats(h);
+    await expect(h.source.connector.probe(table('Projects'), fetchContext(admin), null)).resolves.toMatch(/^finder:v1:/);
+    expect((await stats(h)).tokenRequests).toBe(1);
+    expect(h.connections.byId(connection.id)?.extra.clusterUrl).toBe(h.base);
   });
 
   it('renews the access token a minute before it expires, without waiting for a refusal', async () => {

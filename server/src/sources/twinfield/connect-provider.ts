@@ -50,7 +50,9 @@ export class TwinfieldConnectProvider implements ConnectProvider {
     }
     if (exchanged.idToken) {
       const claims = jwtClaims(exchanged.idToken);
-      if (!claims || claims.nonce !== callback.nonce || (claims.aud !== undefined && claims.aud !== oauth.clientId)) {
+      const audience = claims?.aud;
+      const forUs = audience === undefined || audience === oauth.clientId || (Array.isArray(audience) && audience.includes(oauth.clientId));
+      if (!claims || claims.nonce !== callback.nonce || !forUs) {
         throw new ConnectFailed('upstream', 'Twinfield sent a login that does not belong to this connection attempt (the nonce or audience does not match). Start again from the workspace page.');
       }
     }

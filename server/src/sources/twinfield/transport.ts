@@ -107,9 +107,8 @@ export class SoapTransport {
         throw new UpstreamTimeout(`Twinfield did not answer within ${this.options.timeoutMs / 1000} s${during}.`, options);
       }
       const code = networkCode(err);
-      const message = `Twinfield could not be reached${during} (${code ?? (err instanceof Error ? err.message : String(err))}).`;
-      if (code === 'ENOTFOUND' || code === 'ECONNREFUSED' || code === 'EAI_AGAIN') throw new ClusterUnreachable(message, { ...options, cause: err });
-      throw new UpstreamUnavailable(message, { ...options, cause: err });
+      // Not reaching the host at all (unknown name, nothing listening, reset) may mean the cluster URL is stale.
+      throw new ClusterUnreachable(`Twinfield could not be reached${during} (${code ?? (err instanceof Error ? err.message : String(err))}).`, { ...options, cause: err });
     }
   }
 }
