@@ -2,10 +2,11 @@
 // upstream connectors, the sync engine, the OData feed, the web pages, keep-alive, and (sandbox only) the
 // simulators. Each part exports a factory or router and is wired here, and nowhere else.
 import express from 'express';
-import type { Clock } from './clock';
+import { sleep, type Clock } from './clock';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { createFeedRouter, type FeedRouter } from './odata';
+import { createOperations, type Operations } from './ops';
 import { createExactOnlineSimulator } from './sandbox/exactonline';
 import { createTwinfieldSimulator } from './sandbox/twinfield';
 import { bootstrapSandbox } from './sandbox/bootstrap';
@@ -29,6 +30,8 @@ export interface AppContext {
   vault: Vault;
   /** This server's own base URL (no trailing slash), known once it listens. */
   publicUrl(): string;
+  /** The CLI builds the app to sync from its own process: the simulators stay in the running sandbox server. */
+  withoutSimulators?: boolean;
 }
 
 export interface Ledgerfeed {
@@ -38,6 +41,8 @@ export interface Ledgerfeed {
   connectors: readonly SourceConnector[];
   sync: SyncEngine;
   keepAlive: KeepAlive;
+  /** Metrics, readiness and request logging. */
+  ops: Operations;
   /** Sandbox only: which sources the demo workspace got connected to at start, or why it could not be. */
   sandboxStatus(): { connected: SourceName[]; error?: string } | undefined;
   /** Work that needs the server listening: the sandbox connects its demo workspace; schedulers start. */
@@ -52,11 +57,11 @@ export function createLedgerfeed(ctx: AppContext): Ledgerfeed {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+  const ops = createOperations(ctx);
+  app.use(ops.requestLogger);
+  app.use(ops.router);
 
-  if (config.mode === 'sandbox') {
+  if (config.mode === 'sandbox' && !ctx.withoutSimulators) {
     // Simulated upstreams on the same server; never mounted by `serve`.
     const simulatorOptions = { clock, ...config.sandbox };
     app.use('/sandbox/exactonline', createExactOnlineSimulator(simulatorOptions).router);
@@ -64,14 +69,15 @@ export function createLedgerfeed(ctx: AppContext): Ledgerfeed {
   }
 
   const access = createAccessParts(ctx);
-  const tokens = new TokenManager(db, ctx.vault, clock);
-  const exactOnline = createExactOnline({ config, clock, logger, db, tokens, publicUrl: ctx.publicUrl });
+  const tokens = new TokenManager(db, ctx.vault, clock, { onRefresh: ops.metrics.tokenRefresh });
+  const exactOnline = createExactOnline({ config, clock, logger, db, tokens, publicUrl: ctx.publicUrl }, { observer: ops.metrics.upstream });
   if (exactOnline.connectProvider) access.connectProviders.register(exactOnline.connectProvider);
   const connectors: SourceConnector[] = [exactOnline.connector];
 
   // The engine writes on a connection of its own: the feed streams from iterators on others.
   const syncDb = openDatabase(config.dataDir);
-  const sync = new SyncEngine({ db: syncDb, config, connectors, clock, logger });
+  const sync = new SyncEngine({ db: syncDb, config, connectors, clock, logger, observer: ops.metrics.syncObserver });
+  ops.metrics.watchSyncs(sync);
   const keepAlive = createKeepAlive({ db, clock, logger, config: config.keepAlive, sources: [exactOnline.keepAlive] });
 
   const tablesBySource = new Map<SourceName, SourceConnector['tables']>(connectors.map((c) => [c.source, c.tables]));
@@ -87,6 +93,7 @@ export function createLedgerfeed(ctx: AppContext): Ledgerfeed {
     ensureFresh: async (request) => {
       await sync.ensureFresh(request);
     },
+    onRowsServed: ops.metrics.rowsServed,
   });
   app.use('/odata', feed);
   app.use('/api', createHealthApiRouter(access));
@@ -100,6 +107,7 @@ export function createLedgerfeed(ctx: AppContext): Ledgerfeed {
     connectors,
     sync,
     keepAlive,
+    ops,
     sandboxStatus: () => sandboxStatus,
     async start() {
       if (config.mode === 'sandbox') {
@@ -122,8 +130,17 @@ export function createLedgerfeed(ctx: AppContext): Ledgerfeed {
     async stop() {
       keepAlive.stop();
       sync.close();
+      // Cancelled syncs stop between batches; their connection closes once the last one has recorded its outcome.
+      await syncsSettled(sync);
       feed.close();
+      ops.close();
       syncDb.close();
     },
   };
+}
+
+/** Resolves when no sync runs or waits any more (polled: the engine offers counts, not an event). */
+async function syncsSettled(sync: SyncEngine, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (sync.activeSyncs + sync.queuedSyncs > 0 && Date.now() < deadline) await sleep(10);
 }

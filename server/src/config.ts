@@ -2,14 +2,35 @@
 // A bad value stops the start with a message naming the variable and what it accepts.
 import { z } from 'zod';
 import { ConfigurationError } from './errors';
+import { parseSecretKey } from './store/vault';
 
 export type Mode = 'sandbox' | 'serve';
 
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+// Each check carries the same message, so a bad value is answered with what the variable accepts.
+const integer = (min: number, max: number) => {
+  const error = `it must be an integer from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
 const flag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { error: 'it must be true or false (or 1/0, yes/no, on/off)' })
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
-const url = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ''));
+const url = z
+  .url({ protocol: /^https?$/, error: 'it must be an http:// or https:// URL, e.g. https://ledgerfeed.example.com' })
+  .transform((v) => v.replace(/\/+$/, ''));
+const secretKey = z.string().refine(
+  (v) => {
+    try {
+      parseSecretKey(v);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'it must be 32 random bytes written as base64 (44 characters) or hex (64 characters); generate one with `openssl rand -base64 32`' },
+);
+
+/** Variables whose values are never repeated in messages. */
+const SECRET_VARIABLES = new Set(['LEDGERFEED_SECRET_KEY', 'LEDGERFEED_EXACT_CLIENT_SECRET', 'LEDGERFEED_TWINFIELD_CLIENT_SECRET']);
 
 /** Every variable, its default, and what it accepts. The README's configuration table mirrors this. */
 export const configSchema = z.object({
@@ -19,7 +40,7 @@ export const configSchema = z.object({
   LEDGERFEED_PUBLIC_URL: url.optional(),
   LEDGERFEED_DATA_DIR: z.string().min(1).default('./data'),
   /** 32 bytes, base64 or hex: the key that encrypts tokens at rest. Generated in sandbox mode when absent. */
-  LEDGERFEED_SECRET_KEY: z.string().optional(),
+  LEDGERFEED_SECRET_KEY: secretKey.optional(),
   LEDGERFEED_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LEDGERFEED_MAX_PARALLEL: integer(1, 64).default(8),
   LEDGERFEED_MAX_STALENESS_S: integer(0, 7 * 86400).default(60),
@@ -29,6 +50,8 @@ export const configSchema = z.object({
   LEDGERFEED_GRANT_DEFAULT_DAYS: integer(1, 3650).default(90),
   LEDGERFEED_GRANT_MAX_DAYS: integer(1, 3650).default(365),
   LEDGERFEED_SERVE_STALE_ON_ERROR: flag.default(false),
+  /** Who may read /metrics: direct connections from this machine only, anyone who reaches the port, or nobody. */
+  LEDGERFEED_METRICS: z.enum(['loopback', 'open', 'off']).default('loopback'),
   LEDGERFEED_EXACT_BASE_URL: url.default('https://start.exactonline.nl'),
   LEDGERFEED_EXACT_CLIENT_ID: z.string().min(1).optional(),
   LEDGERFEED_EXACT_CLIENT_SECRET: z.string().min(1).optional(),
@@ -58,6 +81,7 @@ export interface Config {
   keepAlive: { enabled: boolean; days: number };
   grants: { defaultDays: number; maxDays: number };
   serveStaleOnError: boolean;
+  metrics: Raw['LEDGERFEED_METRICS'];
   exactOnline: { baseUrl: string; clientId?: string; clientSecret?: string };
   twinfield: { loginUrl: string; clientId?: string; clientSecret?: string };
   sandbox: { rows: number; latencyMs: number; minuteMs: number; seed: string };
@@ -83,7 +107,8 @@ export function loadConfig(mode: Mode, env: NodeJS.ProcessEnv = process.env): Co
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      return `${name}=${JSON.stringify(relevant[name])} is invalid: ${issue.message}`;
+      const shown = SECRET_VARIABLES.has(name) ? name : `${name}=${JSON.stringify(relevant[name])}`;
+      return `${shown} is invalid: ${issue.message}`;
     });
     throw new ConfigurationError(`Invalid configuration. ${lines.join('; ')}`);
   }
@@ -107,6 +132,7 @@ export function loadConfig(mode: Mode, env: NodeJS.ProcessEnv = process.env): Co
     keepAlive: { enabled: c.LEDGERFEED_KEEPALIVE, days: c.LEDGERFEED_KEEPALIVE_DAYS },
     grants: { defaultDays: c.LEDGERFEED_GRANT_DEFAULT_DAYS, maxDays: c.LEDGERFEED_GRANT_MAX_DAYS },
     serveStaleOnError: c.LEDGERFEED_SERVE_STALE_ON_ERROR,
+    metrics: c.LEDGERFEED_METRICS,
     exactOnline: {
       baseUrl: c.LEDGERFEED_EXACT_BASE_URL,
       clientId: c.LEDGERFEED_EXACT_CLIENT_ID,

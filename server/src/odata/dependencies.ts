@@ -58,4 +58,6 @@ export interface FeedDependencies<User = unknown> {
   ensureFresh(request: FreshnessRequest): Promise<void>;
   /** Public base URL (no trailing slash) for @odata.context and next links; defaults to the request's scheme and host. */
   publicUrl?(): string;
+  /** Told how many rows each collection response wrote (metrics); must be quick and must not throw. */
+  onRowsServed?(served: { source: SourceName; table: string; rows: number }): void;
 }

@@ -151,7 +151,7 @@ export function createFeedRouter<User>(deps: FeedDependencies<User>): FeedRouter
       res.status(200);
       res.setHeader('Content-Type', jsonContentType(format));
       if (preferred !== null) res.setHeader('Preference-Applied', `odata.maxpagesize=${preferred}`);
-      await writeCollection(res, {
+      const written = await writeCollection(res, {
         opening,
         rows,
         encode: encoders.get(select, format.ieee754),
@@ -163,6 +163,7 @@ export function createFeedRouter<User>(deps: FeedDependencies<User>): FeedRouter
           return `],"@odata.nextLink":${JSON.stringify(nextLink(ctx, set, token))}}`;
         },
       });
+      deps.onRowsServed?.({ source: ctx.source, table: set.name, rows: written });
     } finally {
       readers.release(reader);
     }
@@ -315,7 +316,9 @@ export function createFeedRouter<User>(deps: FeedDependencies<User>): FeedRouter
   }
 
   router.use((req, res) => {
-    const requestId = crypto.randomUUID();
+    // The id the request log gave this request, when one did, so an error message quotes what the log shows.
+    const assigned = res.getHeader('X-Request-Id');
+    const requestId = typeof assigned === 'string' ? assigned : crypto.randomUUID();
     res.setHeader('X-Request-Id', requestId);
     handle(req, res).catch((error: unknown) => sendError(res, error, requestId, deps.logger));
   });

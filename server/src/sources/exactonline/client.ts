@@ -2,10 +2,12 @@
 // Bearer token from the login's token source (asked again once after a 401), a slot of the division's rate-limit
 // budget reserved before sending, a time limit, `__next` paging kept on the login's own host — and every failure
 // turned into a typed upstream error that names the division and never holds a token.
+import { performance } from 'node:perf_hooks';
 import type { Clock } from '../../clock';
 import type { Logger } from '../../logger';
 import { UpstreamMalformed, UpstreamRateLimited, UpstreamRefused, UpstreamTimeout, UpstreamUnavailable, type UpstreamErrorOptions } from '../errors';
 import type { TokenManager } from '../tokens';
+import type { UpstreamObserver } from '../upstream-observer';
 import { EXACT_TOKEN_POLICY, RECONNECT_HINT, type ExactOnlineOAuth } from './oauth';
 import type { DivisionBudget, RateLimitBudgets } from './rate-limit';
 import { exactErrorMessage, parseExactJson, readCollection, readRateLimitHeaders, WireError, type ExactCollection, type ExactRow, type RateLimitHeaders } from './wire';
@@ -45,6 +47,8 @@ export interface ExactClientOptions {
   requestTimeoutMs?: number;
   /** How many 429s one call waits out before giving up (default 5). */
   maxRateLimitRetries?: number;
+  /** Told about every call and the rate-limit headroom Exact announces (metrics). */
+  observer?: UpstreamObserver;
 }
 
 /** A page of rows plus where the next one is. */
@@ -166,6 +170,7 @@ export class ExactOnlineClient {
     let limits: RateLimitHeaders = {};
     let reason: string | null;
     let contentType: string;
+    const sentAt = performance.now();
     try {
       const response = await fetch(url, { headers: { Accept: 'application/json', Authorization: `Bearer ${token}` }, signal: combined, redirect: 'manual' });
       limits = readRateLimitHeaders(response.headers, this.options.clock.now());
@@ -176,12 +181,14 @@ export class ExactOnlineClient {
       reservation.settle(limits, status === 429);
     } catch (err) {
       reservation.settle(Object.keys(limits).length > 0 ? limits : null);
+      this.observe(division, null, limits, sentAt);
       if (signal?.aborted) throw signal.reason;
       if (timeout.aborted) {
         throw new UpstreamTimeout(`Exact Online did not answer within ${Math.round(this.timeoutMs / 1000)} s for ${this.where(division)} (${path}).`, this.errorOptions(division));
       }
       throw new UpstreamUnavailable(`Exact Online could not be reached for ${this.where(division)} (${path}): ${describeNetworkError(err)}.`, this.errorOptions(division));
     }
+    this.observe(division, status, limits, sentAt);
     this.options.logger.debug(
       { division, path, status, minutelyRemaining: limits.minutely?.remaining, dailyRemaining: limits.daily?.remaining },
       'Exact Online call',
@@ -190,6 +197,20 @@ export class ExactOnlineClient {
       throw this.malformed(division, url, new WireError(`the answer is ${contentType || 'untyped'}, not JSON`));
     }
     return { status, text, limits, reason };
+  }
+
+  private observe(division: DivisionCode, status: number | null, limits: RateLimitHeaders, sentAt: number): void {
+    const observer = this.options.observer;
+    if (!observer) return;
+    const administration = division === null ? null : String(division);
+    observer.call({ source: 'exactonline', administration, status, rateLimited: status === 429, durationMs: performance.now() - sentAt });
+    if (administration === null) return;
+    for (const [window, seen] of [
+      ['minutely', limits.minutely],
+      ['daily', limits.daily],
+    ] as const) {
+      if (seen) observer.headroom({ source: 'exactonline', administration, window, remaining: seen.remaining, limit: seen.limit });
+    }
   }
 
   private statusError(division: DivisionCode, path: string, status: number, text: string, reason: string | null): Error {

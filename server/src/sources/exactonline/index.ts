@@ -15,6 +15,7 @@ import { Connections, REFRESH_TOKEN_LIFETIME_MS } from '../../store/connections'
 import type { Db } from '../../store/database';
 import type { KeepAliveSource } from '../keepalive';
 import type { TokenManager } from '../tokens';
+import type { UpstreamObserver } from '../upstream-observer';
 import { ExactOnlineConnectProvider } from './connect-provider';
 import { ExactOnlineConnector } from './connector';
 import { ExactOnlineLogins } from './logins';
@@ -50,6 +51,8 @@ export interface ExactOnlineOptions {
   divisionsTtlMs?: number;
   /** Rate-limit pacing: margin after an announced reset (default 500 ms), wait after a 429 without reset (default 60 s). */
   rateLimit?: { resetMarginMs?: number; defaultBackoffMs?: number; sleep?: Sleep };
+  /** Told about every API call and the rate-limit headroom Exact announces (metrics). */
+  observer?: UpstreamObserver;
 }
 
 export interface ExactOnline {
@@ -71,6 +74,7 @@ export function createExactOnline(ctx: ExactOnlineContext, options: ExactOnlineO
     requestTimeoutMs: options.requestTimeoutMs,
     tokenTimeoutMs: options.tokenTimeoutMs,
     rateLimit: options.rateLimit,
+    observer: options.observer,
   });
   const connector = new ExactOnlineConnector({ clients: logins, clock: ctx.clock, divisionsTtlMs: options.divisionsTtlMs });
   const connectProvider = logins.configured

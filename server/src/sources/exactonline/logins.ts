@@ -7,6 +7,7 @@ import type { Logger } from '../../logger';
 import type { Db } from '../../store/database';
 import { UpstreamRefused } from '../errors';
 import type { TokenManager } from '../tokens';
+import type { UpstreamObserver } from '../upstream-observer';
 import { connectionTokens, ExactOnlineClient, fixedToken, type AccessTokenSource } from './client';
 import { ExactOnlineOAuth } from './oauth';
 import { RateLimitBudgets, type BudgetOptions } from './rate-limit';
@@ -24,6 +25,8 @@ export interface ExactOnlineLoginsOptions {
   /** Time limit of one token request (ms, default 30 s). */
   tokenTimeoutMs?: number;
   rateLimit?: Omit<BudgetOptions, 'clock'>;
+  /** Told about every API call (metrics). */
+  observer?: UpstreamObserver;
 }
 
 /** Mount point of the Exact Online simulator in sandbox mode. */
@@ -101,6 +104,7 @@ export class ExactOnlineLogins {
       clock: this.options.clock,
       logger: this.options.logger,
       requestTimeoutMs: this.options.requestTimeoutMs,
+      observer: this.options.observer,
     });
   }
 }
