@@ -2,7 +2,7 @@
 // and without optimize="true"), cell values, SOAP faults; and the same browse read from the simulator both ways.
 import { browseRequest, cellValue, readBrowse, CellValueError } from '../../../server/src/sources/twinfield/browse';
 import { asmxEnvelope, readSoapAnswer, TwinfieldFault } from '../../../server/src/sources/twinfield/soap';
-import { el, escapeXml, parseXml, toXml, type XmlObject } from '../../../server/src/sources/twinfield/xml';
+import { decodeXmlText, el, escapeXml, parseXml, toXml, type XmlObject } from '../../../server/src/sources/twinfield/xml';
 import { UpstreamMalformed, UpstreamUnavailable } from '../../../server/src/sources/errors';
 import { connect, startHarness, type Harness } from './harness';
 
@@ -23,8 +23,14 @@ describe('Twinfield XML', () => {
   });
 
   it('decodes numeric character references in answers', () => {
-    const parsed = parseXml('<td>Regel&#xD;&#10;twee &#233;&amp;</td>');
-    expect(parsed.td).toBe('Regel\r\ntwee é&');
+    const parsed = parseXml('<description>Regel&#xD;&#10;twee &#233;&amp;</description>');
+    expect(parsed.description).toBe('Regel\r\ntwee é&');
+  });
+
+  it('unescapes a ProcessXmlStringResult exactly once, CDATA included', () => {
+    expect(decodeXmlText('&lt;a b=&quot;1&quot;&gt;x &amp;amp; y &amp;lt; &#38;amp; &#xD;&lt;/a&gt;')).toBe('<a b="1">x &amp; y &lt; &amp; \r</a>');
+    expect(decodeXmlText('before <![CDATA[<kept &amp; raw>]]> after &apos;')).toBe("before <kept &amp; raw> after '");
+    expect(() => decodeXmlText('text <element/>')).toThrow();
   });
 
   it('puts the escaped request inside ProcessXmlString so it survives a second parse', () => {

@@ -6,7 +6,7 @@ import { UpstreamMalformed, UpstreamRefused } from '../errors';
 import type { BudgetKey } from './fair-use';
 import { asmxEnvelope, faultToError, NS, TwinfieldFault, wcfEnvelope, whileDoing, type Credentials, type SoapAnswer } from './soap';
 import type { SoapTransport } from './transport';
-import { attributeOf, child, children, childText, el, parseXml, textOf, toXml, XmlSyntaxError, type XmlElement, type XmlObject } from './xml';
+import { attributeOf, child, children, childText, decodeXmlText, el, parseXml, textOf, toXml, XmlSyntaxError, type XmlElement, type XmlObject } from './xml';
 
 /** A way of being logged in to Twinfield: what credentials go into a call, where it goes, and how a refusal is recovered. */
 export interface TwinfieldLogin {
@@ -93,10 +93,10 @@ export class TwinfieldClient {
         signal,
       }),
     );
-    const resultText = textOf(child(child(answer.body, 'ProcessXmlStringResponse'), 'ProcessXmlStringResult'));
+    const rawResult = textOf(child(child(answer.body, 'ProcessXmlStringResponse'), 'ProcessXmlStringResult'));
     let document: XmlObject;
     try {
-      document = parseXml(resultText);
+      document = parseXml(decodeXmlText(rawResult));
     } catch (err) {
       if (!(err instanceof XmlSyntaxError)) throw err;
       throw new UpstreamMalformed(`Twinfield's ProcessXmlString result is not well-formed XML${whileDoing(where)}: ${err.message}`, { administration: office, cause: err });

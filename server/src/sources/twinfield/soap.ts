@@ -1,7 +1,7 @@
 // SOAP 1.1 as Twinfield speaks it: request envelopes for the .asmx services (a `Header` block) and the WCF .svc
 // services (an `Authentication` block), and the reading of answers into a parsed body or a fault. Pure: no I/O.
 import { UpstreamMalformed, UpstreamRefused, UpstreamUnavailable } from '../errors';
-import { child, childText, el, parseXml, textOf, toXml, XmlSyntaxError, type XmlContent, type XmlObject, type XmlValue } from './xml';
+import { child, childText, el, parseEnvelope, textOf, toXml, XmlSyntaxError, type XmlContent, type XmlObject, type XmlValue } from './xml';
 
 export const NS = {
   soap: 'http://schemas.xmlsoap.org/soap/envelope/',
@@ -99,7 +99,7 @@ export function readSoapAnswer(answer: HttpAnswer, where: { administration?: str
   }
   let document: XmlObject;
   try {
-    document = parseXml(answer.text);
+    document = parseEnvelope(answer.text);
   } catch (err) {
     if (!(err instanceof XmlSyntaxError)) throw err;
     if (answer.status >= 500) throw new UpstreamUnavailable(`Twinfield answered HTTP ${answer.status} with unreadable XML${during}.`, options);

@@ -43,6 +43,11 @@ export interface TransportOptions {
 /** A transport failure that hints the cluster URL is wrong (unknown host, nothing listening, no such path). */
 export class ClusterUnreachable extends UpstreamUnavailable {}
 
+/** The connection dropped under the call (reset, closed): sent again once before it counts as a failure. */
+export class ConnectionLost extends UpstreamUnavailable {}
+
+const LOST = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
 export class SoapTransport {
   private readonly retry: RateLimitRetry;
 
@@ -53,6 +58,7 @@ export class SoapTransport {
   async call(request: SoapRequest): Promise<SoapAnswer> {
     const where = { administration: request.administration, what: request.what };
     const during = whileDoing(where);
+    let reconnected = false;
     for (let attempt = 1; ; attempt++) {
       const release = await this.options.governor.admit(request.budget, request.credits, request.signal);
       let status: number;
@@ -60,6 +66,14 @@ export class SoapTransport {
       let headers: Headers;
       try {
         ({ status, text, headers } = await this.post(request, during));
+      } catch (err) {
+        // A kept-alive connection the server closed just as it was reused: the call never arrived, send it again once.
+        if (err instanceof ConnectionLost && !reconnected) {
+          reconnected = true;
+          attempt--;
+          continue;
+        }
+        throw err;
       } finally {
         release();
       }
@@ -107,8 +121,10 @@ export class SoapTransport {
         throw new UpstreamTimeout(`Twinfield did not answer within ${this.options.timeoutMs / 1000} s${during}.`, options);
       }
       const code = networkCode(err);
-      // Not reaching the host at all (unknown name, nothing listening, reset) may mean the cluster URL is stale.
-      throw new ClusterUnreachable(`Twinfield could not be reached${during} (${code ?? (err instanceof Error ? err.message : String(err))}).`, { ...options, cause: err });
+      const reason = `${code ?? (err instanceof Error ? err.message : String(err))}`;
+      if (code && LOST.has(code)) throw new ConnectionLost(`Twinfield closed the connection${during} (${reason}).`, { ...options, cause: err });
+      // Not reaching the host at all (unknown name, nothing listening) may mean the cluster URL is stale.
+      throw new ClusterUnreachable(`Twinfield could not be reached${during} (${reason}).`, { ...options, cause: err });
     }
   }
 }

@@ -64,20 +64,9 @@ function write(node: XmlElement, out: string[]): void {
 export type XmlObject = { [name: string]: XmlValue };
 export type XmlValue = string | XmlObject | XmlValue[];
 
-/** Elements that repeat, by their path's end: always parsed as lists, even with one occurrence. */
-const LISTS = [
-  'browse.tr',
-  'tr.td',
-  'th.td',
-  'offices.office',
-  'Items.ArrayOfString',
-  'ArrayOfString.string',
-  'Columns.string',
-  'Parameters.string',
-  'SearchResult.MessageOfErrorCodes',
-  'DeletedTransactions.DeletedTransaction',
-  'addresses.address',
-];
+/** Elements that repeat: always parsed as lists, even with one occurrence (by name alone: it is checked for every tag). */
+const LISTS = new Set(['tr', 'td', 'office', 'ArrayOfString', 'string', 'MessageOfErrorCodes', 'DeletedTransaction', 'address']);
+const isArray = (name: string) => LISTS.has(name);
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -90,7 +79,27 @@ const parser = new XMLParser({
   ignorePiTags: true,
   // Numeric character references (&#xD;) are decoded only with htmlEntities; the real service sends them.
   htmlEntities: true,
-  isArray: (_name, jPath) => LISTS.some((path) => String(jPath).endsWith(path)),
+  isArray,
+  jPath: false,
+});
+
+/**
+ * The same, but the text of ProcessXmlStringResult is kept raw (still escaped): a browse answer is one text node of
+ * tens of megabytes, which decodeXmlText unescapes far faster than the parser's entity handling.
+ */
+const envelopeParser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  removeNSPrefix: true,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  htmlEntities: true,
+  isArray,
+  jPath: false,
+  stopNodes: ['*.ProcessXmlStringResult'],
 });
 
 export class XmlSyntaxError extends Error {}
@@ -102,6 +111,41 @@ export function parseXml(xml: string): XmlObject {
   } catch (err) {
     throw new XmlSyntaxError(err instanceof Error ? err.message : String(err));
   }
+}
+
+/** Parses a SOAP envelope strictly, leaving ProcessXmlStringResult's content raw for decodeXmlText. */
+export function parseEnvelope(xml: string): XmlObject {
+  try {
+    return envelopeParser.parse(xml, true) as XmlObject;
+  } catch (err) {
+    throw new XmlSyntaxError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+const AMPERSAND_OR_REFERENCE = /&(?:(amp)|#(\d{1,7})|#x([0-9a-fA-F]{1,6}));/g;
+
+/** The character data of raw element content: entities and character references decoded, CDATA sections unwrapped. */
+export function decodeXmlText(raw: string): string {
+  return raw
+    .split(/(<!\[CDATA\[[\s\S]*?\]\]>)/)
+    .map((part) => {
+      if (part.startsWith('<![CDATA[')) return part.slice(9, -3);
+      if (part.includes('<')) throw new XmlSyntaxError('the element holds markup where text was expected');
+      // Plain whole-string replaces are much faster than a callback per match on a megabytes-long text. `&amp;` and
+      // character references go last, in one pass, so neither `&amp;lt;` nor `&#38;amp;` is decoded twice.
+      return part
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&apos;/g, "'")
+        .replace(AMPERSAND_OR_REFERENCE, (_m, amp: string | undefined, decimal: string | undefined, hex: string | undefined) => {
+          if (amp) return '&';
+          const code = decimal !== undefined ? Number(decimal) : parseInt(hex ?? '', 16);
+          if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) throw new XmlSyntaxError(`invalid character reference &#${decimal ?? `x${hex}`};`);
+          return String.fromCodePoint(code);
+        });
+    })
+    .join('');
 }
 
 /** A child element (the first, when several). */
