@@ -1,6 +1,7 @@
 // The deprecated user name + password login: a connection created after a successful Logon with its password
 // encrypted, every call of the user's one session in turn, a session another logon ended (168) logged on again
 // once, and organisations that require OAuth refused with a message that says what to do.
+import { LoginNeedsReauthorization } from '../../../server/src/sources/tokens';
 import { OAUTH_REQUIRED_MESSAGE, TwinfieldLogonRefused, twinfieldTable } from '../../../server/src/sources/twinfield';
 import { collect, connect, fetchContext, resetStats, startHarness, stats, type Harness } from './harness';
 
@@ -71,6 +72,19 @@ describe('Twinfield password login (deprecated)', () => {
     expect(rows.length).toBeGreaterThan(0);
     // Our new logon in turn ended the other program's session.
     expect(await sessionAlive(h, elsewhere)).toBe(false);
+  });
+
+  it('does not try a password Twinfield refused again: the login needs re-authorization', async () => {
+    const connection = await create();
+    const [admin] = h.connections.administrations(h.workspaceId, { connectionId: connection.id });
+    // The password changed at Twinfield; the session we had is gone.
+    h.source.clients.sessions.slot(h.base, 'SANDBOX', 'demo').sessionId = undefined;
+    h.db.prepare('UPDATE connections SET password_enc = ? WHERE id = ?').run(h.vault.encrypt('changed-elsewhere', `connection:${connection.id}:password`), connection.id);
+    await expect(collect(h.source.connector.snapshot(projects, fetchContext(admin)))).rejects.toBeInstanceOf(LoginNeedsReauthorization);
+    expect(h.connections.byId(connection.id)).toMatchObject({ status: 'needs_reauth', statusReason: expect.stringContaining('user name, password or organisation is wrong') });
+    await resetStats(h);
+    await expect(collect(h.source.connector.snapshot(projects, fetchContext(admin)))).rejects.toBeInstanceOf(LoginNeedsReauthorization);
+    expect((await stats(h)).requests).toBe(0);
   });
 
   it('refuses an organisation that requires OAuth, saying to connect from the workspace page', async () => {

@@ -159,6 +159,11 @@ export class PasswordLogin implements TwinfieldLogin {
 
   private async session(slot: SessionSlot, signal?: AbortSignal): Promise<{ sessionId: string; clusterUrl: string }> {
     if (slot.sessionId && slot.clusterUrl) return { sessionId: slot.sessionId, clusterUrl: slot.clusterUrl };
+    // A refused password is not tried again and again: Twinfield may lock the user after repeated failures.
+    const current = this.deps.store.read(this.connection.id);
+    if (current.status === 'needs_reauth') {
+      throw new LoginNeedsReauthorization(current.id, current.label, current.statusReason ?? 'Twinfield refused the password logon', current.statusAt ?? this.deps.clock.now());
+    }
     const password = this.deps.store.readPassword(this.connection.id);
     if (!password) throw this.needsReauthorization('no password is stored for this login');
     try {
