@@ -1,6 +1,7 @@
 // Twinfield's fair-use limits from the client's side: the fan-out of one organisation stays within 10 calls in flight
 // and its credit budget without earning a 429; a 429 that comes anyway is waited out (Retry-After, backoff).
 import { isRetryable, UpstreamRateLimited } from '../../../server/src/sources/errors';
+import type { UpstreamCall } from '../../../server/src/sources/upstream-observer';
 import { twinfieldTable } from '../../../server/src/sources/twinfield';
 import { collect, connect, control, fetchContext, resetStats, startHarness, stats, type Harness } from './harness';
 
@@ -36,13 +37,18 @@ describe('Twinfield fair use', () => {
     h = await startHarness({ simulator: { minuteMs: 1000, limits: { creditsPerClientOrganisation: 4 } } });
     const connection = await connect(h);
     const admins = h.connections.administrations(h.workspaceId, { connectionId: connection.id });
-    const other = h.anotherSource({ creditsPerClientOrganisation: 500, windowMarginMs: 100 });
+    const calls: UpstreamCall[] = [];
+    const other = h.anotherSource({ creditsPerClientOrganisation: 500, windowMarginMs: 100 }, { observer: { call: (c) => void calls.push(c), headroom: () => undefined } });
     await resetStats(h);
     const fingerprints = await Promise.all(admins.map((admin) => other.connector.probe(costCenters, fetchContext(admin), null)));
     expect(fingerprints.every((f) => typeof f === 'string' && f.startsWith('finder:v1:'))).toBe(true);
     const after = await stats(h);
     expect(after.rateLimited).toBeGreaterThan(0);
     expect(after.requests - after.rateLimited).toBe(8);
+    // Metrics saw every exchange, the 429s among them.
+    expect(calls).toHaveLength(after.requests);
+    expect(calls.filter((c) => c.rateLimited)).toHaveLength(after.rateLimited);
+    expect(calls.every((c) => c.source === 'twinfield' && admins.some((a) => a.code === c.administration))).toBe(true);
   });
 
   it('retries an injected 429 without Retry-After after a backoff', async () => {

@@ -7,6 +7,7 @@ import type { Logger } from '../../logger';
 import type { Db } from '../../store/database';
 import type { Vault } from '../../store/vault';
 import type { TokenManager } from '../tokens';
+import type { UpstreamObserver } from '../upstream-observer';
 import { TwinfieldClients } from './clients';
 import { TwinfieldConnectProvider } from './connect-provider';
 import { TwinfieldConnectionStore } from './connection-store';
@@ -47,6 +48,8 @@ export interface TwinfieldSourceOptions {
   governor?: FairUseGovernor;
   rateLimitRetry?: Partial<RateLimitRetry>;
   sync?: Partial<TwinfieldSyncOptions>;
+  /** Metrics of every SOAP exchange and of the fair-use headroom (ops/metrics `upstream`). */
+  observer?: UpstreamObserver;
 }
 
 export interface TwinfieldSource {
@@ -76,6 +79,7 @@ export function createTwinfieldSource(ctx: TwinfieldSourceContext, options: Twin
     timeoutMs,
     rateLimitRetry: options.rateLimitRetry,
     logger: ctx.logger,
+    observer: options.observer,
   });
   const clients = new TwinfieldClients({ store, tokens: ctx.tokens, oauth, transport, clock: ctx.clock });
   const connector = new TwinfieldConnector(clients, ctx.clock, options.sync);

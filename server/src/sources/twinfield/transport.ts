@@ -1,9 +1,11 @@
 // One SOAP call over HTTP: admission by the fair-use governor, a time limit of its own, 429 answered by waiting
 // (Retry-After, growing exponentially, bounded) instead of failing, rate-limit headers fed back to the governor,
 // and every transport failure turned into a typed, retryable upstream error naming the office.
+import { performance } from 'node:perf_hooks';
 import { sleep } from '../../clock';
 import type { Logger } from '../../logger';
 import { UpstreamRateLimited, UpstreamTimeout, UpstreamUnavailable } from '../errors';
+import type { UpstreamObserver } from '../upstream-observer';
 import type { BudgetKey, FairUseGovernor } from './fair-use';
 import { readSoapAnswer, whileDoing, type SoapAnswer } from './soap';
 
@@ -38,6 +40,8 @@ export interface TransportOptions {
   timeoutMs: number;
   rateLimitRetry?: Partial<RateLimitRetry>;
   logger: Logger;
+  /** Metrics: every HTTP exchange and the fair-use headroom Twinfield announces. */
+  observer?: UpstreamObserver;
 }
 
 /** A transport failure that hints the cluster URL is wrong (unknown host, nothing listening, no such path). */
@@ -64,9 +68,12 @@ export class SoapTransport {
       let status: number;
       let text: string;
       let headers: Headers;
+      const sentAt = performance.now();
       try {
         ({ status, text, headers } = await this.post(request, during));
+        this.report(request, status, sentAt);
       } catch (err) {
+        this.report(request, null, sentAt);
         // A kept-alive connection the server closed just as it was reused: the call never arrived, send it again once.
         if (err instanceof ConnectionLost && !reconnected) {
           reconnected = true;
@@ -79,7 +86,12 @@ export class SoapTransport {
       }
       const limit = Number(headers.get('x-ratelimit-limit'));
       const remaining = Number(headers.get('x-ratelimit-remaining'));
-      if (headers.has('x-ratelimit-limit') && headers.has('x-ratelimit-remaining')) this.options.governor.observe(request.budget, limit, remaining);
+      if (headers.has('x-ratelimit-limit') && headers.has('x-ratelimit-remaining')) {
+        this.options.governor.observe(request.budget, limit, remaining);
+        if (request.administration && Number.isFinite(remaining)) {
+          this.options.observer?.headroom({ source: 'twinfield', administration: request.administration, window: 'minutely', remaining, limit: Number.isFinite(limit) ? limit : null });
+        }
+      }
       if (status !== 429) return readSoapAnswer({ status, text }, where);
 
       const retryAfterMs = parseRetryAfter(headers.get('retry-after'));
@@ -95,6 +107,10 @@ export class SoapTransport {
       this.options.logger.info({ administration: request.administration, what: request.what, attempt, waitMs }, 'Twinfield answered 429; waiting before trying again');
       await sleep(waitMs, request.signal);
     }
+  }
+
+  private report(request: SoapRequest, status: number | null, sentAt: number): void {
+    this.options.observer?.call({ source: 'twinfield', administration: request.administration ?? null, status, rateLimited: status === 429, durationMs: performance.now() - sentAt });
   }
 
   private async post(request: SoapRequest, during: string): Promise<{ status: number; text: string; headers: Headers }> {
