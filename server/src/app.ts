@@ -14,6 +14,7 @@ import type { SourceConnector } from './sources/connector';
 import { createExactOnline } from './sources/exactonline';
 import { createKeepAlive, type KeepAlive } from './sources/keepalive';
 import { TokenManager } from './sources/tokens';
+import { createTwinfieldSource } from './sources/twinfield';
 import { openDatabase, type Db } from './store/database';
 import type { Vault } from './store/vault';
 import { readAdministrationStatus, SyncEngine } from './sync';
@@ -72,7 +73,9 @@ export function createLedgerfeed(ctx: AppContext): Ledgerfeed {
   const tokens = new TokenManager(db, ctx.vault, clock, { onRefresh: ops.metrics.tokenRefresh });
   const exactOnline = createExactOnline({ config, clock, logger, db, tokens, publicUrl: ctx.publicUrl }, { observer: ops.metrics.upstream });
   if (exactOnline.connectProvider) access.connectProviders.register(exactOnline.connectProvider);
-  const connectors: SourceConnector[] = [exactOnline.connector];
+  const twinfield = createTwinfieldSource({ db, vault: ctx.vault, clock, config, logger, tokens, publicUrl: ctx.publicUrl }, { observer: ops.metrics.upstream });
+  access.connectProviders.register(twinfield.connectProvider);
+  const connectors: SourceConnector[] = [exactOnline.connector, twinfield.connector];
 
   // The engine writes on a connection of its own: the feed streams from iterators on others.
   const syncDb = openDatabase(config.dataDir);
