@@ -140,6 +140,23 @@ export class TokenManager {
     await this.accessToken(connectionId, { ...request, rejected: token, policy: { ...request.policy, refreshWindowMs: Number.POSITIVE_INFINITY } });
   }
 
+  /**
+   * Whether the stored tokens of a connection decrypt with this process's key (`ledgerfeed doctor`): true when they
+   * do or none are stored. The tokens themselves never leave this method.
+   */
+  tokensDecrypt(connectionId: number): boolean {
+    const row = this.db.prepare('SELECT access_token_enc, refresh_token_enc FROM connections WHERE id = ?').get(connectionId) as
+      | Pick<TokenRow, 'access_token_enc' | 'refresh_token_enc'>
+      | undefined;
+    try {
+      if (row?.access_token_enc) this.vault.decrypt(row.access_token_enc, context(connectionId, 'access_token'));
+      if (row?.refresh_token_enc) this.vault.decrypt(row.refresh_token_enc, context(connectionId, 'refresh_token'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Marks a login dead (also used when the upstream rejects a token outright). */
   markNeedsReauthorization(connectionId: number, reason: string): void {
     this.db

@@ -62,6 +62,7 @@ export interface CreatedApiKey {
 
 export type AuditAction =
   | 'user.create'
+  | 'user.remove'
   | 'user.signin'
   | 'user.signin_failed'
   | 'user.signout'
@@ -201,6 +202,33 @@ export class Accounts {
     return row ? toUser(row) : null;
   }
 
+  /** Every user, by name (the administrator's list). */
+  users(): User[] {
+    return (this.db.prepare('SELECT * FROM users ORDER BY username COLLATE NOCASE').all() as UserRow[]).map(toUser);
+  }
+
+  /**
+   * Removes a user with their memberships, keys and sessions. Connections they made stay with their workspaces.
+   * Refused while they are the only owner of a workspace, which would be left without anyone to manage it.
+   */
+  removeUser(userId: number): void {
+    this.db.transaction(() => {
+      const user = this.userById(userId);
+      if (!user) throw new InvalidAccountInput(`There is no user ${userId}.`, { target: 'username' });
+      const orphaned = this.db
+        .prepare(`SELECT w.slug FROM workspaces w JOIN workspace_members m ON m.workspace_id = w.id AND m.user_id = @userId AND m.role = 'owner'
+                  WHERE NOT EXISTS (SELECT 1 FROM workspace_members o WHERE o.workspace_id = w.id AND o.role = 'owner' AND o.user_id <> @userId)
+                  ORDER BY w.slug`)
+        .pluck()
+        .all({ userId }) as string[];
+      if (orphaned.length > 0) {
+        throw new InvalidAccountInput(`${user.username} is the only owner of ${orphaned.join(', ')}; make someone else an owner first.`, { target: 'username' });
+      }
+      this.db.prepare('DELETE FROM users WHERE id = ?').run(userId);
+      this.audit({ action: 'user.remove', detail: { username: user.username, removedUserId: userId } });
+    })();
+  }
+
   // ── workspaces and access ────────────────────────────────────────────────
 
   /** Creates the workspace with `ownerId` as its owner (a membership without end). */
@@ -228,6 +256,11 @@ export class Accounts {
   workspaceBySlug(slug: string): Workspace | null {
     const row = this.db.prepare('SELECT * FROM workspaces WHERE slug = ?').get(slug) as WorkspaceRow | undefined;
     return row ? toWorkspace(row) : null;
+  }
+
+  /** Every workspace, by address (the administrator's list). */
+  workspaces(): Workspace[] {
+    return (this.db.prepare('SELECT * FROM workspaces ORDER BY slug').all() as WorkspaceRow[]).map(toWorkspace);
   }
 
   /** Workspaces the user may reach right now, by name. */
@@ -308,6 +341,21 @@ export class Accounts {
       if (!member) throw new Error('a grant just written is not visible');
       return member;
     })();
+  }
+
+  /**
+   * When access granted "until 2025-03-31" ends: after that day (UTC); '' means the default length (undefined). A date
+   * at the very limit is cut to exactly grants.maxDays from now; anything later is left for `grant` to refuse.
+   */
+  grantEnd(until: string): number | undefined {
+    const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(until);
+    if (!match) {
+      if (until === '') return undefined;
+      throw new InvalidAccountInput('The end date must be a date like 2025-12-31.', { target: 'until' });
+    }
+    const endOfDay = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) + DAY;
+    const limit = this.clock.now() + this.policy.grants.maxDays * DAY;
+    return endOfDay > limit && endOfDay - limit <= DAY ? limit : endOfDay;
   }
 
   /** Ends a member's access now. Owners cannot be revoked this way. True when there was access to end. */

@@ -380,7 +380,7 @@ export function createWebRouter(ctx: WebRouterContext, access: AccessParts): exp
     const workspace = workspaceOr404(req, res);
     if (!workspace) return;
     try {
-      accounts.grant({ workspaceId: workspace.id, username: field(req, 'username').trim(), grantedBy: signedInUser(res).id, expiresAt: grantEnd(field(req, 'until')) });
+      accounts.grant({ workspaceId: workspace.id, username: field(req, 'username').trim(), grantedBy: signedInUser(res).id, expiresAt: accounts.grantEnd(field(req, 'until')) });
       res.redirect(303, `/workspaces/${encodeURIComponent(workspace.slug)}/members`);
     } catch (err) {
       if (!(err instanceof InvalidAccountInput)) throw err;
@@ -399,21 +399,6 @@ export function createWebRouter(ctx: WebRouterContext, access: AccessParts): exp
       renderMembers(res, workspace, 400, err.message);
     }
   });
-
-  /**
-   * Access granted "until 2025-03-31" lasts through that day (UTC). A date at the very limit is cut to
-   * exactly grants.maxDays from now; anything later is left for the repository to refuse.
-   */
-  function grantEnd(until: string): number | undefined {
-    const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(until);
-    if (!match) {
-      if (until === '') return undefined;
-      throw new InvalidAccountInput('The end date must be a date like 2025-12-31.', { target: 'until' });
-    }
-    const endOfDay = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) + DAY;
-    const limit = clock.now() + accounts.grantDefaults.maxDays * DAY;
-    return endOfDay > limit && endOfDay - limit <= DAY ? limit : endOfDay;
-  }
 
   // ── errors: a readable page, never a stack trace ─────────────────────────
 
