@@ -4,7 +4,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Clock } from '../../clock';
 import { InvalidQuery } from '../../errors';
-import { playFault, type FaultInjector, type SimulatorStats } from '../common/controls';
+import { isAnswerFault, playFault, spoilAnswer, type FaultInjector, type SimulatorStats } from '../common/controls';
 import type { DivisionBooks, SortedView } from './books';
 import type { DemoUser } from './entities';
 import { ENDPOINTS, STANDARD_PAGE, type Endpoint } from './endpoints';
@@ -12,6 +12,7 @@ import { parseKeyLiteral, type EdmType, type Row, type Value } from './filter';
 import type { TokenAuthority } from './oauth';
 import { countMatching, encodeSkipToken, parseQueryOptions, readPage, type EntityShape, type QueryOptions } from './query';
 import type { RateLimiter } from './ratelimit';
+import { spoilExactAnswer } from './spoil';
 import { atomFeed, sendExactError, serializeRow, type SerializeContext } from './wire';
 
 export interface ApiContext {
@@ -97,6 +98,15 @@ function resolveTarget(path: string): Target | undefined {
     }
   }
   return undefined;
+}
+
+/** The property that identifies a row of what `target` answers (an entity's own key, also on sync endpoints). */
+function rowKeyOf(target: Target | undefined): string | undefined {
+  if (!target) return undefined;
+  if (target.kind === 'me') return ME_SHAPE.key;
+  if (target.kind === 'divisions') return DIVISION_SHAPE.key;
+  if (target.kind === 'revenue') return undefined;
+  return target.endpoint.kind === 'deleted' ? 'EntityKey' : (target.endpoint.entity?.key ?? target.endpoint.shape.key);
 }
 
 function wantsJson(req: Request): boolean {
@@ -216,11 +226,13 @@ export function apiRouter(ctx: ApiContext): express.Router {
       if (rate.limitedBy === 'minutely') return void res.status(429).end();
       return void res.status(429).type('text/plain').send('Too many requests: the daily limit of API calls for this division has been reached.');
     }
-    const fault = ctx.faults.take(accounting);
+    // Faults may be aimed at one kind of call: they match against the path and query after /api/v1/.
+    const fault = ctx.faults.take(accounting, req.url.slice('/api/v1/'.length));
     if (fault) {
       stats.faults++;
       perAdministration.faults++;
-      return playFault(fault, res, 'json');
+      if (!isAnswerFault(fault)) return playFault(fault, res, 'json');
+      spoilAnswer(res, fault, (body, spoiling) => spoilExactAnswer(body, spoiling, rowKeyOf(target)));
     }
     try {
       if (path === undefined) throw new ApiError(400, 'The request URI is not valid.');

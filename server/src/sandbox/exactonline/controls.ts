@@ -56,10 +56,20 @@ export function controlsRouter(ctx: ControlsContext): express.Router {
     res.json(books.simulate({ insert: parsed.data.insert, update: parsed.data.update, delete: parsed.data.delete }, now));
   });
 
+  router.get('/_faults', (_req, res) => {
+    res.json({ pending: ctx.faults.pending() });
+  });
+
   router.post('/_faults', json, (req, res) => {
     const parsed = faultRequestSchema.safeParse(req.body ?? {});
     if (!parsed.success) return sendExactError(res, 400, problem(parsed.error));
     res.json(ctx.faults.add(parsed.data));
+  });
+
+  // `?administration=` forgets one division's queued faults; without it, all of them.
+  router.delete('/_faults', (req, res) => {
+    const administration = typeof req.query.administration === 'string' ? req.query.administration : undefined;
+    res.json({ cleared: ctx.faults.clear(administration), pending: ctx.faults.pending() });
   });
 
   router.post('/_clock', json, (req, res) => {

@@ -8,7 +8,13 @@
 //             standard endpoints (60 a page), bulk/… and sync/… (1000 a page), sync/Deleted,
 //             {set}/$count, {set}(key), {set}(key)/{navigation}, read/financial/RevenueListByYear?year=.
 //   Controls  GET /_stats, POST /_stats/reset (also resets the rate-limit windows), POST /_simulate,
-//             POST /_faults, POST /_clock (AdjustableClock only), POST /_tokens/expire.
+//             GET|POST|DELETE /_faults, POST /_clock (AdjustableClock only), POST /_tokens/expire.
+//
+// Faults (common/controls.ts) queue per division and may be aimed with `match` at calls whose path and query after
+// /api/v1/ contain a text. Besides failing a call (status, timeout, malformed or a given body) they can spoil its
+// real answer: truncated with the connection dropped, dripped a byte at a time, a word where the first row has a
+// number (`wrongType`), the first row without its key (the entity's own key, also on sync endpoints; EntityKey on
+// sync/Deleted), or the page's rows repeated (`huge`). `DELETE /_faults?administration=` forgets queued faults.
 //
 // Limits: 60 calls per `minuteMs` window (resets at the next whole window) and 5000 a day (midnight UTC) per
 // client_id per division; token calls are not counted; current/Me counts against the current division (310101).

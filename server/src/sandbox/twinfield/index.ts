@@ -163,6 +163,13 @@ function controlsRouter(
     res.json({ pending: faults.pending() });
   });
 
+  // `?administration=` forgets one office's queued faults (or `*`'s); without it, all of them.
+  router.delete('/_faults', (req, res) => {
+    const administration = typeof req.query.administration === 'string' ? req.query.administration : undefined;
+    const cleared = faults.clear(administration === undefined || administration === '*' ? administration : administration.toUpperCase());
+    res.json({ cleared, pending: faults.pending() });
+  });
+
   router.post('/_faults', json, (req, res) => {
     const parsed = faultRequestSchema.safeParse(req.body);
     if (!parsed.success) {

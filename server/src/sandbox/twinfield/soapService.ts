@@ -4,10 +4,11 @@
 import express, { type Request, type Response } from 'express';
 import { sleep } from '../../clock';
 import type { FaultInjector, SimulatorStats } from '../common/controls';
-import { playFault } from '../common/controls';
+import { isAnswerFault, playFault, spoilAnswer } from '../common/controls';
 import type { FairUse } from './fairUse';
 import { API_SCOPES, type AccessTokenRecord, type IdentityStore, type Organisation, type SessionRecord } from './identity';
 import { faults, TwinfieldFault } from './messages';
+import { spoilTwinfieldAnswer } from './spoil';
 import type { OfficeBooks } from './officeBooks';
 import { protocolFaultEnvelope, readEnvelope, soapAction, type SoapHeader, type SoapRequest, type SoapStyle, twinfieldFaultEnvelope, writeEnvelope } from './soap';
 import { InvalidXml, type XmlNode } from './xmlRequest';
@@ -167,12 +168,17 @@ async function handleCall(service: SoapService, context: ClusterContext, cluster
 
   if (context.latencyMs > 0) await sleep(context.latencyMs);
 
-  const fault = (administration ? context.faults.take(administration) : undefined) ?? context.faults.take('*');
+  // Faults may be aimed at one kind of call: they match against the service path, the SOAPAction and the envelope.
+  const description = `${service.path} ${action} ${typeof req.body === 'string' ? req.body : ''}`;
+  const fault = (administration ? context.faults.take(administration, description) : undefined) ?? context.faults.take('*', description);
   if (fault) {
     stats.faults++;
     if (administration) stats.administration(administration).faults++;
-    playFault(fault, res, 'xml');
-    return;
+    if (!isAnswerFault(fault)) {
+      playFault(fault, res, 'xml');
+      return;
+    }
+    spoilAnswer(res, fault, spoilTwinfieldAnswer);
   }
 
   const actor = `${req.protocol}://${req.get('host')}${req.originalUrl}`;
