@@ -1,9 +1,11 @@
 // Packs the Power Query connector into dist/Ledgerfeed.mez: a flat ZIP, byte-for-byte the same from the same sources.
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ZipFile } from 'yazl';
 import { ICON_SIZES, iconFileName } from './icons/draw-icons';
+import { CONNECTOR_DIR, MEZ_PATH } from './paths';
+
+export { CONNECTOR_DIR, MEZ_PATH } from './paths';
 
 /** A file in the .mez: its name at the ZIP root and where its bytes come from. */
 export interface MezEntry {
@@ -15,20 +17,6 @@ export interface MezEntry {
 function fixedModificationTime(): Date {
   return new Date(2024, 0, 1, 0, 0, 0);
 }
-
-/** The repository root: found from this file, whether it runs as TypeScript (connector/) or compiled (dist/connector/). */
-function repositoryRoot(): string {
-  let directory = __dirname;
-  while (!existsSync(join(directory, 'package.json'))) {
-    const parent = dirname(directory);
-    if (parent === directory) throw new Error(`No package.json above ${__dirname}`);
-    directory = parent;
-  }
-  return directory;
-}
-
-export const CONNECTOR_DIR = join(repositoryRoot(), 'connector');
-export const MEZ_PATH = join(repositoryRoot(), 'dist', 'Ledgerfeed.mez');
 
 /** The files of the .mez in their fixed order: the section document, its strings, the icons by size. */
 export function mezEntries(connectorDir: string = CONNECTOR_DIR): MezEntry[] {

@@ -31,3 +31,11 @@ export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): Saf
   for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1];
   return new SafeHtml(TRUSTED, out);
 }
+
+/**
+ * Markup from a renderer that escapes by itself (the guide, rendered by markdown-it with raw HTML off), to embed
+ * as it is. Never for text from a request or the store.
+ */
+export function rendererMarkup(markup: string): SafeHtml {
+  return new SafeHtml(TRUSTED, markup);
+}

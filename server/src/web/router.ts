@@ -10,8 +10,9 @@ import { clientAddress } from '../auth/feed-auth';
 import { InvalidAccountInput, type Accounts, type User, type WorkspaceAccess } from '../store/accounts';
 import type { AccessParts } from './access';
 import { ConnectFailed } from './connect';
+import { CONNECTOR_CONTENT_TYPE, CONNECTOR_DOWNLOAD_PATH, CONNECTOR_FILE_NAME, CONNECTOR_NOT_BUILT, fileExists, GUIDE_PAGE_PATH, INSTALLED_CLIENT_FILES, renderGuide, type ClientFiles } from './downloads';
 import { csrfTokenMatches, SessionCookie, type WebSession } from './sessions';
-import { day, keysPage, membersPage, messagePage, signInPage, workspacePage, workspacesPage, type Chrome, type ProviderButton } from './views';
+import { day, guidePage, keysPage, membersPage, messagePage, signInPage, workspacePage, workspacesPage, type Chrome, type ProviderButton } from './views';
 
 /** What the pages need from the app beyond the access parts. */
 export interface WebRouterContext {
@@ -19,6 +20,8 @@ export interface WebRouterContext {
   logger: Logger;
   /** This server's base URL (no trailing slash); https makes the session cookie Secure. */
   publicUrl(): string;
+  /** The connector download and the guide; the installation's dist/Ledgerfeed.mez and docs/power-bi.md unless given. */
+  clientFiles?: ClientFiles;
 }
 
 /** Form bodies are small; the largest is a selection of a few thousand administrations. */
@@ -81,6 +84,7 @@ const handle =
 export function createWebRouter(ctx: WebRouterContext, access: AccessParts): express.Router {
   const { accounts, connections, sessions, connectAttempts: attempts, connectProviders: providers, limiter } = access;
   const { clock, logger } = ctx;
+  const clientFiles = ctx.clientFiles ?? INSTALLED_CLIENT_FILES;
   const cookie = new SessionCookie(() => ctx.publicUrl());
   const router = express.Router();
   const form = express.urlencoded({ extended: false, ...FORM_LIMITS });
@@ -327,6 +331,35 @@ export function createWebRouter(ctx: WebRouterContext, access: AccessParts): exp
     const title = failure.failure === 'denied' ? 'Not connected' : 'Could not connect';
     send(res, failure.status, messagePage(chrome(res), title, failure.message, backTo(workspace)));
   }
+
+  // ── Power BI and Excel: the connector and the guide ─────────────────────
+
+  router.get(
+    CONNECTOR_DOWNLOAD_PATH,
+    page,
+    signedIn,
+    handle(async (_req, res) => {
+      if (!(await fileExists(clientFiles.connector))) {
+        logger.warn({ file: clientFiles.connector }, 'the connector download was asked for, but the connector has not been built (npm run build)');
+        return send(res, 404, messagePage(chrome(res), 'Connector not built', CONNECTOR_NOT_BUILT));
+      }
+      res.attachment(CONNECTOR_FILE_NAME).type(CONNECTOR_CONTENT_TYPE);
+      // dotfiles 'allow': the installation itself may sit below a dot-folder; a client that leaves mid-download is no error.
+      await new Promise<void>((resolve, reject) =>
+        res.sendFile(clientFiles.connector, { dotfiles: 'allow' }, (err) => (err && !res.headersSent ? reject(err) : resolve())),
+      );
+    }),
+  );
+
+  router.get(
+    GUIDE_PAGE_PATH,
+    page,
+    handle(async (_req, res) => {
+      const guide = await renderGuide(clientFiles.guide);
+      if (guide === null) return send(res, 404, messagePage(chrome(res), 'Guide not installed', 'This server was installed without its docs/ folder; the guide to Power BI and Excel is docs/power-bi.md of the Ledgerfeed distribution.'));
+      send(res, 200, guidePage(chrome(res), guide));
+    }),
+  );
 
   // ── API keys ────────────────────────────────────────────────────────────
 

@@ -2,7 +2,8 @@
 // the escaping `html` tag.
 import type { ApiKeyInfo, AuditEntry, Member, User, WorkspaceAccess } from '../store/accounts';
 import type { Administration, Connection, ConnectionHealth, SourceName } from '../store/connections';
-import { html, type SafeHtml } from './html';
+import { CONNECTOR_DOWNLOAD_PATH, GUIDE_PAGE_PATH } from './downloads';
+import { html, rendererMarkup, type SafeHtml } from './html';
 
 const STYLE = html`
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d232b;background:#f6f7f9}
@@ -16,6 +17,7 @@ table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.3rem .5
 .notice{background:#fff8e1;border:1px solid #f0d48a;padding:.75rem 1rem;border-radius:6px}
 .alert{background:#fdecea;border:1px solid #f5b7b1;padding:.75rem 1rem;border-radius:6px}
 code,.key{font-family:ui-monospace,Consolas,monospace}.key{font-size:1.1rem;user-select:all;word-break:break-all}
+.feed-url{user-select:all;white-space:nowrap}
 label{display:block;margin:.4rem 0}input[type=text],input[type=password],input[type=date]{padding:.35rem;width:20rem;max-width:100%}
 button.primary{background:#17324d;color:#fff;border:0;padding:.45rem 1rem;border-radius:4px;cursor:pointer}
 .muted{color:#66707a;font-size:.9rem}.inline{display:inline}
@@ -124,7 +126,9 @@ function connectionBlock(workspace: WorkspaceAccess, csrf: string | null, view: 
     (a) => html`<tr><td><label class="inline"><input type="checkbox" name="administration" value="${a.id}" ${a.selected ? 'checked' : ''}>
       <code>${a.code}</code></label></td><td>${a.name}</td></tr>`,
   );
-  return html`<section id="connection-${c.id}"><h3>${SOURCE_NAMES[c.source]} · ${c.label}</h3>
+  // Providers label connections "Exact Online — Demo Gebruiker": the source is named once.
+  const heading = c.label.startsWith(SOURCE_NAMES[c.source]) ? c.label : `${SOURCE_NAMES[c.source]} · ${c.label}`;
+  return html`<section id="connection-${c.id}"><h3>${heading}</h3>
     <p class="muted">Connected ${when(c.createdAt)}${view.connectedBy ? html` by ${view.connectedBy}` : ''}</p>
     ${healthBlock(view.health)}
     ${view.health.state !== 'ok' ? html`<form method="post" action="/workspaces/${encodeURIComponent(workspace.slug)}/connect/${c.source}">${csrfField(csrf)}
@@ -151,11 +155,32 @@ export function workspacePage(
     chrome,
     html`<section><h1>${w.name}</h1>
       <p class="muted">Your access: ${w.role}${w.expiresAt !== null ? html` until ${when(w.expiresAt)}` : ''} · <a href="/workspaces/${slug}/members">Members</a></p>
-      <p>Feeds for Power BI and Excel (OData, Basic authentication with an <a href="/keys">API key</a> as the password):</p>
-      <ul><li><code>${input.feedBaseUrl}/odata/${w.slug}/exactonline/</code></li><li><code>${input.feedBaseUrl}/odata/${w.slug}/twinfield/</code></li></ul>
       <div>${buttons}</div></section>
-      ${input.connections.length ? input.connections.map((v) => connectionBlock(w, chrome.csrf, v)) : html`<section><p>No connections yet: connect Exact Online or Twinfield above.</p></section>`}`,
+      ${input.connections.length ? input.connections.map((v) => connectionBlock(w, chrome.csrf, v)) : html`<section><p>No connections yet: connect Exact Online or Twinfield above.</p></section>`}
+      ${clientSetupBlock(w, input.feedBaseUrl)}`,
   );
+}
+
+/** The addresses to paste into Power BI and Excel, the connector download and the guide. */
+function clientSetupBlock(workspace: WorkspaceAccess, feedBaseUrl: string): SafeHtml {
+  const workspaceUrl = `${feedBaseUrl}/odata/${encodeURIComponent(workspace.slug)}`;
+  return html`<section id="power-bi-and-excel"><h2>Power BI and Excel</h2>
+    <p>Your <a href="/keys">API key</a> is the password: <strong>Basic</strong> authentication with your Ledgerfeed user name (or none) and
+      the key, or the key alone as <strong>API key</strong> / <strong>Web API</strong> credential.
+      Step by step: <a href="${GUIDE_PAGE_PATH}">How to connect Power BI and Excel</a>.</p>
+    <table><thead><tr><th>You use</th><th>Address to paste</th></tr></thead><tbody>
+      <tr><td>Power BI Desktop with the Ledgerfeed connector (<a href="${CONNECTOR_DOWNLOAD_PATH}" download>download Ledgerfeed.mez</a>)</td>
+        <td><code class="feed-url" data-use="connector">${workspaceUrl}</code></td></tr>
+      <tr><td>Exact Online as an OData feed (Power BI Desktop and Service, Excel)</td>
+        <td><code class="feed-url" data-use="exactonline">${workspaceUrl}/exactonline/</code></td></tr>
+      <tr><td>Twinfield as an OData feed (Power BI Desktop and Service, Excel)</td>
+        <td><code class="feed-url" data-use="twinfield">${workspaceUrl}/twinfield/</code></td></tr>
+    </tbody></table></section>`;
+}
+
+/** The rendered docs/power-bi.md. */
+export function guidePage(chrome: Chrome, markup: string): string {
+  return layout('Power BI and Excel', chrome, html`<section class="guide">${rendererMarkup(markup)}</section>`);
 }
 
 export function keysPage(chrome: Chrome, input: { keys: ApiKeyInfo[]; created?: { name: string; plaintext: string }; error?: string }): string {
