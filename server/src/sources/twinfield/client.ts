@@ -1,10 +1,13 @@
 // The Twinfield client of one connection: the SOAP operations Ledgerfeed uses — ProcessXmlString (list offices,
-// read dimensions, browse data), Finder Search, and the deleted-transactions query — over whichever login the
+// read dimensions), ProcessXmlDocument for browse data (read while it streams: a book year is tens of megabytes),
+// Finder Search, and the deleted-transactions query — over whichever login the
 // connection has (OAuth, or the deprecated password session). Faults and business errors (`result="0"`, Finder's
 // MessageOfErrorCodes) become typed upstream errors that name the office and carry Twinfield's own (Dutch) words.
 import { UpstreamMalformed, UpstreamRefused } from '../errors';
+import { BrowseShapeError, type BrowseColumn, type BrowseRow } from './browse';
+import { BrowseStreamReader, ResultRefused, UnexpectedAnswer } from './browse-stream';
 import type { BudgetKey } from './fair-use';
-import { asmxEnvelope, faultToError, NS, TwinfieldFault, wcfEnvelope, whileDoing, type Credentials, type SoapAnswer } from './soap';
+import { asmxEnvelope, faultToError, NS, TwinfieldFault, wcfEnvelope, whileDoing, type Credentials } from './soap';
 import type { SoapTransport } from './transport';
 import { attributeOf, child, children, childText, decodeXmlText, el, parseXml, textOf, toXml, XmlSyntaxError, type XmlElement, type XmlObject } from './xml';
 
@@ -58,6 +61,15 @@ export interface ProcessXmlResult {
 
 export const NO_ACCESS_TO_OFFICE = 'U hebt geen toegang tot deze administratie.';
 
+/** Rows of a streamed browse answer, handed out as they arrive. */
+export interface BrowseBatch {
+  columns: readonly BrowseColumn[];
+  /** Rows read since the previous batch. */
+  rows: BrowseRow[];
+  /** `total` of the answer, or the rows read so far when Twinfield does not say. */
+  total: number;
+}
+
 /** `list`, `read` and `columns` requests are reads (1 credit); others cost 3. */
 const READ_REQUESTS = new Set(['list', 'read', 'columns']);
 
@@ -108,6 +120,43 @@ export class TwinfieldClient {
     }
     if (attributeOf(element, 'result') === '0') throw businessError(attributeOf(element, 'msg') ?? 'no reason given', where);
     return { name, element };
+  }
+
+  /**
+   * Browse data (a `<columns>` request) through ProcessXmlDocument, parsed while the answer streams in: batches of
+   * at least `batchRows` rows, then a last one (possibly empty) once the answer is complete and well-formed. A
+   * malformed answer throws UpstreamMalformed at the point it is found; rows handed out before it were whole rows.
+   */
+  async *browse(office: string, request: XmlElement, what: string, options: { batchRows: number; signal?: AbortSignal }): AsyncGenerator<BrowseBatch> {
+    const where = { administration: office, what };
+    const signal = options.signal;
+    // The request document has no namespace, as the result document has none (`xmlns=""`).
+    const document: XmlElement = { ...request, attributes: { xmlns: '', ...request.attributes } };
+    const answer = await this.call(where, signal, (credentials, cluster) =>
+      this.transport.open({
+        url: `${cluster}/webservices/processxml.asmx`,
+        action: `${NS.twinfield}ProcessXmlDocument`,
+        envelope: asmxEnvelope(credentials, office, el('ProcessXmlDocument', { xmlns: NS.twinfield }, el('xmlRequest', {}, document))),
+        credits: READ_REQUESTS.has(request.name) ? 1 : 3,
+        budget: this.login.budget,
+        administration: office,
+        what,
+        signal,
+      }),
+    );
+    const reader = new BrowseStreamReader();
+    try {
+      for await (const text of answer.chunks()) {
+        reader.write(text);
+        if (reader.header && reader.pending >= options.batchRows) yield { columns: reader.header, rows: reader.take(), total: reader.totalRows };
+      }
+      reader.end();
+      yield { columns: reader.header ?? [], rows: reader.take(), total: reader.totalRows };
+    } catch (err) {
+      throw browseError(err, where);
+    } finally {
+      await answer.close();
+    }
   }
 
   /** Finder Search, one page. */
@@ -183,7 +232,7 @@ export class TwinfieldClient {
   }
 
   /** One operation through the login; faults the login did not recover become typed upstream errors. */
-  private async call(where: { administration?: string; what: string }, signal: AbortSignal | undefined, operation: (credentials: Credentials, cluster: string) => Promise<SoapAnswer>): Promise<SoapAnswer> {
+  private async call<T>(where: { administration?: string; what: string }, signal: AbortSignal | undefined, operation: (credentials: Credentials, cluster: string) => Promise<T>): Promise<T> {
     try {
       return await this.login.run(where.administration, operation, signal);
     } catch (err) {
@@ -191,6 +240,16 @@ export class TwinfieldClient {
       throw err;
     }
   }
+}
+
+/** What goes wrong while reading a streamed browse answer, as the typed error a user reads. */
+function browseError(err: unknown, where: { administration?: string; what: string }): unknown {
+  const options = { administration: where.administration, cause: err };
+  if (err instanceof TwinfieldFault) return faultToError(err, where);
+  if (err instanceof ResultRefused) return businessError(err.reason, where);
+  if (err instanceof XmlSyntaxError) return new UpstreamMalformed(`Twinfield answered XML that is not well-formed${whileDoing(where)}: ${err.message}`, options);
+  if (err instanceof UnexpectedAnswer || err instanceof BrowseShapeError) return new UpstreamMalformed(`Twinfield's browse answer is unreadable${whileDoing(where)}: ${err.message}.`, options);
+  return err;
 }
 
 /** A business error answered inside HTTP 200. "No access to this office" names the office first. */

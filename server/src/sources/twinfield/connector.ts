@@ -114,7 +114,7 @@ export class TwinfieldConnector implements SourceConnector {
       office: ctx.administration.code,
       now: () => this.clock.now(),
       signal: ctx.signal,
-      called: (rows) => ctx.progress({ pages: 1, rows }),
+      called: (rows, calls = 1) => ctx.progress({ pages: calls, rows }),
     };
   }
 

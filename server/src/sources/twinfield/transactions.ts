@@ -13,7 +13,7 @@
 // "years":[<book years still to load>]} — `years` only while a first load is under way.
 import { CursorInvalid, type ChangeBatch, type RowMatch, type UpstreamRow } from '../connector';
 import { UpstreamMalformed } from '../errors';
-import { browseRequest, readBrowse, twinfieldDateTime, type BrowseCriterion, type BrowseQuery, type BrowseResult } from './browse';
+import { browseRequest, twinfieldDateTime, type BrowseCriterion, type BrowseQuery, type BrowseResult } from './browse';
 import { browseFields, browseRows } from './browse-rows';
 import type { TwinfieldClient } from './client';
 import type { TwinfieldTable, TwinfieldUpstream } from './tables';
@@ -35,8 +35,8 @@ export interface OfficeContext {
   office: string;
   now: () => number;
   signal: AbortSignal;
-  /** Counts one upstream call and the rows it brought. */
-  called: (rows: number) => void;
+  /** Counts upstream calls (one, unless said) and the rows they brought. */
+  called: (rows: number, calls?: number) => void;
 }
 
 interface TransactionCursor {
@@ -62,15 +62,25 @@ const cursorText = (since: number, years?: number[]) => JSON.stringify(years && 
 
 type TransactionsUpstream = Extract<TwinfieldUpstream, { kind: 'transactions' }>;
 
-/** One browse request for one office, counted. */
-export async function browse(ctx: OfficeContext, query: BrowseQuery, what: string): Promise<BrowseResult> {
-  const result = await ctx.client.processXml(ctx.office, browseRequest({ optimize: true, ...query }), what, ctx.signal);
-  if (result.name !== 'browse') {
-    throw new UpstreamMalformed(`Twinfield answered <${result.name}> instead of <browse> while ${what} for office ${ctx.office}.`, { administration: ctx.office });
+/** One browse request for one office, counted, its rows streamed in batches of at least `batchRows`. */
+export async function* browseBatches(ctx: OfficeContext, query: BrowseQuery, what: string, batchRows: number): AsyncGenerator<BrowseResult> {
+  let first = true;
+  for await (const batch of ctx.client.browse(ctx.office, browseRequest({ optimize: true, ...query }), what, { batchRows, signal: ctx.signal })) {
+    ctx.called(batch.rows.length, first ? 1 : 0);
+    first = false;
+    yield { total: batch.total, columns: [...batch.columns], rows: batch.rows };
   }
-  const parsed = readBrowse(result.element);
-  ctx.called(parsed.rows.length);
-  return parsed;
+}
+
+/** One browse request for one office, counted, read whole (answers of a few rows: years, changes, totals). */
+export async function browse(ctx: OfficeContext, query: BrowseQuery, what: string): Promise<BrowseResult> {
+  const result: BrowseResult = { total: 0, columns: [], rows: [] };
+  for await (const batch of browseBatches(ctx, query, what, Number.POSITIVE_INFINITY)) {
+    result.total = batch.total;
+    result.columns = batch.columns;
+    result.rows.push(...batch.rows);
+  }
+  return result;
 }
 
 const NORMAL_STATUS: BrowseCriterion = { field: 'fin.trs.head.status', operator: 'equal', from: 'normal' };
@@ -109,17 +119,19 @@ export async function* transactionChanges(table: TwinfieldTable, ctx: OfficeCont
   }
 
   if (state.years !== undefined) {
-    // First load, year by year; the cursor keeps the years still to go until each year is committed whole.
+    // First load, year by year, each streamed: every batch but the year's last keeps the year in the cursor, so a
+    // crash (or a malformed end of the answer) loads the year again; rows are upserts, so repeating them is harmless.
     const years = [...state.years];
     while (years.length > 0) {
       const year = years[0];
       const what = `loading ${table.name} of ${year}`;
-      const rows = lines(await browse(ctx, { code: upstream.browseCode, fields, criteria: [yearCriterion(year), NORMAL_STATUS] }, what), what);
-      for (let start = 0; start < rows.length || start === 0; start += options.batchRows) {
-        const last = start + options.batchRows >= rows.length;
-        yield { deletes: [], upserts: rows.slice(start, start + options.batchRows), cursor: cursorText(state.since, last ? years.slice(1) : years) };
+      let held: UpstreamRow[] | null = null;
+      for await (const batch of browseBatches(ctx, { code: upstream.browseCode, fields, criteria: [yearCriterion(year), NORMAL_STATUS] }, what, options.batchRows)) {
+        if (held !== null && held.length > 0) yield { deletes: [], upserts: held, cursor: cursorText(state.since, years) };
+        held = lines(batch, what);
       }
       years.shift();
+      yield { deletes: [], upserts: held ?? [], cursor: cursorText(state.since, years) };
     }
     if (state.years.length === 0) yield { deletes: [], upserts: [], cursor: cursorText(state.since) };
     return;
