@@ -60,6 +60,19 @@ describe('mirror encoding', () => {
     expect(() => toStored(col('Edm.Boolean'), 'yes')).toThrow(/not a boolean/);
   });
 
+  it('refuses an object or array where one value is due, and numbers or date-times only loosely alike', () => {
+    expect(() => toStored(col('Edm.String'), { a: 1 })).toThrow(/not a single value: \{"a":1\}/);
+    expect(() => toStored(col('Edm.String'), ['a', 'b'])).toThrow(/not a single value/);
+    expect(() => toStored(col('Edm.Double'), [5])).toThrow(/not a single value/);
+    expect(() => toStored(col('Edm.Double'), true)).toThrow(/not a number/);
+    expect(() => toStored(col('Edm.Double'), '0x10')).toThrow(/not a number/);
+    expect(() => toStored(col('Edm.DateTimeOffset'), '12')).toThrow(/not a date-time/);
+    expect(() => toStored(col('Edm.DateTimeOffset'), [2024])).toThrow(/not a single value/);
+    expect(toStored(col('Edm.String'), 42)).toBe('42');
+    expect(toStored(col('Edm.Double'), ' 1.5e3 ')).toBe(1500);
+    expect(toStored(col('Edm.DateTimeOffset'), new Date(Date.UTC(2025, 0, 1)))).toBe(Date.UTC(2025, 0, 1));
+  });
+
   it('serializes DateTimeOffset with Z and decimals exactly', () => {
     expect(storedToJson(col('Edm.DateTimeOffset'), Date.UTC(2025, 0, 2, 3, 4, 5))).toBe('2025-01-02T03:04:05.000Z');
     expect(storedToJson(col('Edm.Decimal'), -12150)).toBe(-121.5);

@@ -79,9 +79,16 @@ export function isValidDate(text: string): boolean {
   return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
 }
 
+const DOUBLE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const ISO_DATE_START = /^\d{4}-\d{2}-\d{2}(?:$|[T ])/;
+
 /** Accepts what upstream clients hand over (already decoded from the wire) and returns the mirror's form. */
 export function toStored(column: ColumnDescription, value: unknown): StoredValue {
   if (value === null || value === undefined) return null;
+  // An object or array where one value is due is a malformed row, not text: String() would store "[object Object]".
+  if ((typeof value === 'object' && !(value instanceof Date)) || typeof value === 'function' || typeof value === 'symbol') {
+    throw new ValueError(`${column.name}: not a single value: ${describeValue(value)}`);
+  }
   switch (column.type) {
     case 'Edm.String':
       return String(value);
@@ -107,8 +114,9 @@ export function toStored(column: ColumnDescription, value: unknown): StoredValue
       throw new ValueError(`${column.name}: not an integer: ${JSON.stringify(value)}`);
     }
     case 'Edm.Double': {
-      const n = typeof value === 'number' ? value : Number(value);
-      if (!Number.isFinite(n) || (typeof value === 'string' && value.trim() === '')) throw new ValueError(`${column.name}: not a number: ${JSON.stringify(value)}`);
+      // Number() would also read true, '0x10' and ' ' as numbers.
+      const n = typeof value === 'number' ? value : typeof value === 'string' && DOUBLE.test(value.trim()) ? Number(value) : NaN;
+      if (!Number.isFinite(n)) throw new ValueError(`${column.name}: not a number: ${describeValue(value)}`);
       return n;
     }
     case 'Edm.Decimal':
@@ -120,11 +128,23 @@ export function toStored(column: ColumnDescription, value: unknown): StoredValue
       return s;
     }
     case 'Edm.DateTimeOffset': {
-      const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(String(value));
-      if (!Number.isFinite(ms)) throw new ValueError(`${column.name}: not a date-time: ${JSON.stringify(value)}`);
+      // Only ISO 8601 text: Date.parse would also read '12' as December 2001.
+      const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : typeof value === 'string' && ISO_DATE_START.test(value.trim()) ? Date.parse(value) : NaN;
+      if (!Number.isFinite(ms)) throw new ValueError(`${column.name}: not a date-time: ${describeValue(value)}`);
       return ms;
     }
   }
+}
+
+/** A rejected value for a message, shortened (a whole upstream object may be large). */
+function describeValue(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 
 /** The JSON value OData serializes for a stored value (IEEE754Compatible decides Int64/Decimal as strings). */
