@@ -62,8 +62,8 @@ export function createLedgerfeed(ctx: AppContext): Ledgerfeed {
   app.use(ops.requestLogger);
   app.use(ops.router);
 
-  if (config.mode === 'sandbox' && !ctx.withoutSimulators) {
-    // Simulated upstreams on the same server; never mounted by `serve`.
+  if (config.mode === 'sandbox' && !ctx.withoutSimulators && !config.sandbox.upstreamUrl) {
+    // Simulated upstreams on the same server (unless they run elsewhere); never mounted by `serve`.
     const simulatorOptions = { clock, ...config.sandbox };
     app.use('/sandbox/exactonline', createExactOnlineSimulator(simulatorOptions).router);
     app.use('/sandbox/twinfield', createTwinfieldSimulator(simulatorOptions).router);
@@ -71,9 +71,12 @@ export function createLedgerfeed(ctx: AppContext): Ledgerfeed {
 
   const access = createAccessParts(ctx);
   const tokens = new TokenManager(db, ctx.vault, clock, { onRefresh: ops.metrics.tokenRefresh });
-  const exactOnline = createExactOnline({ config, clock, logger, db, tokens, publicUrl: ctx.publicUrl }, { observer: ops.metrics.upstream });
+  // In sandbox mode the sources find their simulators under this URL: our own server, or standalone simulators.
+  const simulatorsUrl = () => config.sandbox.upstreamUrl ?? ctx.publicUrl();
+  const upstream = { observer: ops.metrics.upstream, requestTimeoutMs: config.upstreamTimeoutMs };
+  const exactOnline = createExactOnline({ config, clock, logger, db, tokens, publicUrl: simulatorsUrl }, upstream);
   if (exactOnline.connectProvider) access.connectProviders.register(exactOnline.connectProvider);
-  const twinfield = createTwinfieldSource({ db, vault: ctx.vault, clock, config, logger, tokens, publicUrl: ctx.publicUrl }, { observer: ops.metrics.upstream });
+  const twinfield = createTwinfieldSource({ db, vault: ctx.vault, clock, config, logger, tokens, publicUrl: simulatorsUrl }, upstream);
   access.connectProviders.register(twinfield.connectProvider);
   const connectors: SourceConnector[] = [exactOnline.connector, twinfield.connector];
 
@@ -99,7 +102,7 @@ export function createLedgerfeed(ctx: AppContext): Ledgerfeed {
     onRowsServed: ops.metrics.rowsServed,
   });
   app.use('/odata', feed);
-  app.use('/api', createHealthApiRouter(access));
+  app.use('/api', createHealthApiRouter(access, logger));
   app.use(createWebRouter(ctx, access));
 
   let sandboxStatus: { connected: SourceName[]; error?: string } | undefined;

@@ -62,6 +62,10 @@ export const configSchema = z.object({
   LEDGERFEED_SANDBOX_LATENCY_MS: integer(0, 60_000).default(50),
   LEDGERFEED_SANDBOX_MINUTE_MS: integer(10, 60_000).default(60_000),
   LEDGERFEED_SANDBOX_SEED: z.string().min(1).default('ledgerfeed'),
+  /** Sandbox only: simulators already running elsewhere (`startSimulators`, server/src/sandbox/standalone.ts) instead of mounting our own. */
+  LEDGERFEED_SANDBOX_UPSTREAM_URL: url.optional(),
+  /** Time limit of one upstream call (Exact Online REST, Twinfield SOAP), answer included. */
+  LEDGERFEED_UPSTREAM_TIMEOUT_S: integer(1, 3600).default(120),
 });
 
 type Raw = z.infer<typeof configSchema>;
@@ -84,7 +88,10 @@ export interface Config {
   metrics: Raw['LEDGERFEED_METRICS'];
   exactOnline: { baseUrl: string; clientId?: string; clientSecret?: string };
   twinfield: { loginUrl: string; clientId?: string; clientSecret?: string };
-  sandbox: { rows: number; latencyMs: number; minuteMs: number; seed: string };
+  /** Time limit of one upstream call (ms). */
+  upstreamTimeoutMs: number;
+  /** `upstreamUrl`: base URL of standalone simulators to use instead of mounting them (sandbox only). */
+  sandbox: { rows: number; latencyMs: number; minuteMs: number; seed: string; upstreamUrl?: string };
 }
 
 /** Sandbox app credentials; `serve` refuses them. */
@@ -143,11 +150,13 @@ export function loadConfig(mode: Mode, env: NodeJS.ProcessEnv = process.env): Co
       clientId: c.LEDGERFEED_TWINFIELD_CLIENT_ID,
       clientSecret: c.LEDGERFEED_TWINFIELD_CLIENT_SECRET,
     },
+    upstreamTimeoutMs: c.LEDGERFEED_UPSTREAM_TIMEOUT_S * 1000,
     sandbox: {
       rows: c.LEDGERFEED_SANDBOX_ROWS,
       latencyMs: c.LEDGERFEED_SANDBOX_LATENCY_MS,
       minuteMs: c.LEDGERFEED_SANDBOX_MINUTE_MS,
       seed: c.LEDGERFEED_SANDBOX_SEED,
+      upstreamUrl: c.LEDGERFEED_SANDBOX_UPSTREAM_URL,
     },
   };
   if (mode === 'serve') assertProductionReady(config);
@@ -155,6 +164,9 @@ export function loadConfig(mode: Mode, env: NodeJS.ProcessEnv = process.env): Co
 }
 
 function assertProductionReady(c: Config): void {
+  if (c.sandbox.upstreamUrl) {
+    throw new ConfigurationError('LEDGERFEED_SANDBOX_UPSTREAM_URL points at simulators; only `ledgerfeed sandbox` may use them. Unset it for `serve`.');
+  }
   if (!c.secretKey) {
     throw new ConfigurationError(
       'LEDGERFEED_SECRET_KEY is required by `ledgerfeed serve`: 32 random bytes as base64 or hex (for example `openssl rand -base64 32`). It encrypts tokens at rest; keep it with your backups.',
