@@ -3,6 +3,9 @@
 // it promises — navigator contents, 401s with the Basic challenge, 404s, 429s, page size, the folded date filter.
 // The connector's navigation (Ledgerfeed.pq) is replayed against the live service documents too.
 import { loadConfig } from '../../server/src/config';
+import { EXACT_TABLES } from '../../server/src/sources/exactonline';
+import { TWINFIELD_TABLES } from '../../server/src/sources/twinfield';
+import type { TableDescription } from '../../server/src/tables/description';
 import { MINUTE } from '../../server/src/clock';
 import { CONNECTOR_SOURCE } from '../connector/powerquery-document';
 import { byKey, simulatorBooks } from './books';
@@ -114,6 +117,23 @@ describe('the guide\'s addresses and credentials', () => {
     const expected = simulatorBooks(sandbox.config).exactTransactionLines.filter((row) => String(row.Date) >= startDay && String(row.Date) < endDay);
     expect(expected.length).toBeGreaterThan(0);
     expect(byKey(rows, ['Division', 'ID'])).toEqual(byKey(expected, ['Division', 'ID']));
+  });
+
+  it('names, for date filters that fold, columns the feeds serve as Date or Date/Time/Timezone', () => {
+    const [dates] = said(/\*\*Dates\*\*: ([\s\S]*?) are sent as `\$filter`/);
+    const [exactPart, twinfieldPart] = dates.split('in Twinfield transaction tables');
+    const named = (text: string) => [...text.matchAll(/`(?:(\w+)\[)?(\w+)\]?`/g)].map((m) => ({ table: m[1] as string | undefined, column: m[2] }));
+    const dateTyped = (tables: readonly TableDescription[], column: string) =>
+      tables.length > 0 && tables.every((t) => t.columns.some((c) => c.name === column && (c.type === 'Edm.Date' || c.type === 'Edm.DateTimeOffset')));
+    const exact = named(exactPart);
+    const twinfield = named(twinfieldPart);
+    expect(exact.length + twinfield.length).toBeGreaterThanOrEqual(4);
+    for (const { table, column } of exact) {
+      const tables = EXACT_TABLES.filter((t) => (table ? t.name === table : t.columns.some((c) => c.name === column)));
+      expect({ table, column, dateTyped: dateTyped(tables, column) }).toEqual({ table, column, dateTyped: true });
+    }
+    const transactionTables = TWINFIELD_TABLES.filter((t) => t.upstream.kind === 'transactions');
+    for (const { column } of twinfield) expect({ column, dateTyped: dateTyped(transactionTables, column) }).toEqual({ column, dateTyped: true });
   });
 
   it('sends big tables in pages of 10,000 rows by default, as the guide says', () => {
