@@ -198,6 +198,31 @@ describe('the guide\'s troubleshooting table', () => {
   });
 });
 
+describe('the guide\'s promise about an administration that cannot be synced', () => {
+  it('fails the table with 502 naming the administration and the reason, shows the error in Administrations, and recovers', async () => {
+    const [quoted] = said(/HTTP \*\*502\*\* or \*\*503\*\* naming an administration: \*([^*]+)\*/);
+    const [, name, code, table] = /^Administration "([^"]+)" \((\d+)\) could not be synced \((\w+)\): …$/.exec(quoted) ?? [];
+    const feed = live(SANDBOX_ADDRESSES['Exact Online feed']);
+    const headers = { ...MASHUP_HEADERS, Authorization: basic('', SANDBOX_KEY) };
+    const url = `${feed}${table}?$filter=${encodeURIComponent(`Division eq ${code}`)}`;
+    sandbox.clock.advance(2 * MINUTE); // past the allowed staleness, so the next read syncs
+    // Exact Online refuses the division once (403, as for a division the login may no longer open).
+    const fault = await fetch(`${sandbox.url}/sandbox/exactonline/_faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ administration: code, count: 1, status: 403 }) });
+    expect(fault.status).toBe(200);
+    const failed = await fetch(url, { headers });
+    expect(failed.status).toBe(502);
+    const message = ((await failed.json()) as { error: { message: string } }).error.message;
+    expect(message.startsWith(`Administration "${name}" (${code}) could not be synced (${table}): `)).toBe(true);
+
+    const administrations = (await (await fetch(`${feed}Administrations?$filter=${encodeURIComponent(`Division eq ${code}`)}`, { headers })).json()) as { value: Record<string, unknown>[] };
+    expect(administrations.value).toHaveLength(1);
+    expect(administrations.value[0].Status).toBe('error');
+    expect(String(administrations.value[0].LastError).startsWith(`${table}: Exact Online refused division ${code}`)).toBe(true);
+
+    expect((await fetch(url, { headers })).status).toBe(200);
+  });
+});
+
 describe('the connector\'s navigation against the live service documents', () => {
   /** The connector's sources (folder name, feed path) and service-document headers, read from Ledgerfeed.pq. */
   const SOURCES = [...CONNECTOR_SOURCE.matchAll(/\{"([^"]+)", "([a-z]+)"\}/g)].map((m) => ({ folder: m[1], path: m[2] }));
