@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
+import { MEZ_PATH, REPOSITORY_ROOT } from '../../connector/paths';
 import { AdjustableClock } from '../../server/src/clock';
 import { loadConfig } from '../../server/src/config';
 import { silentLogger } from '../../server/src/logger';
@@ -82,6 +83,17 @@ describe('the connector download', () => {
     expect(anchors.length).toBeGreaterThan(0);
     for (const anchor of anchors) expect(guide.text).toContain(` id="${anchor}"`);
     expect(guide.text).toContain('<table>');
+  });
+});
+
+describe('building the connector that is offered', () => {
+  it('happens on npm start: prestart runs the build, which packs the connector where the download reads it', () => {
+    const { scripts } = JSON.parse(fs.readFileSync(path.join(REPOSITORY_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(scripts.prestart).toBe('npm run build');
+    expect(scripts.build.split('&&').map((step) => step.trim())).toContain('npm run build:connector');
+    expect(scripts['build:connector']).toBe('tsx connector/build-mez.ts');
+    expect(MEZ_PATH).toBe(INSTALLED_CLIENT_FILES.connector);
+    expect(MEZ_PATH).toBe(path.join(REPOSITORY_ROOT, 'dist', 'Ledgerfeed.mez'));
   });
 });
 
