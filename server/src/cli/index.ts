@@ -7,6 +7,7 @@ import { createLogger } from '../logger';
 import { exitOnSignals } from '../ops';
 import { startServer } from '../server';
 import { registerAudit } from './commands/audit';
+import { registerBackup } from './commands/backup';
 import { registerConnections } from './commands/connections';
 import { registerDoctor } from './commands/doctor';
 import { registerKeepAlive } from './commands/keepalive';
@@ -60,6 +61,7 @@ export function buildProgram(io: CliIO): Command {
   registerKeepAlive(program, io);
   registerDoctor(program, io);
   registerAudit(program, io);
+  registerBackup(program, io);
   return program;
 }
 

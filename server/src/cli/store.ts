@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createLedgerfeed, type Ledgerfeed } from '../app';
+import { SIMULATOR_PATHS } from '../sandbox/standalone';
 import { systemClock, type Clock } from '../clock';
 import { loadConfig, type Config, type Mode } from '../config';
 import { createLogger, type Logger } from '../logger';
@@ -92,7 +93,7 @@ export async function openRuntime(io: CliIO): Promise<Runtime> {
     if (!source) throw new CliFailure('LEDGERFEED_SECRET_KEY is not set: it decrypts the stored logins.');
     const vault = new Vault(source.key);
     const url = serverUrl(store.config);
-    if (store.mode === 'sandbox') await requireSandboxServer(url);
+    if (store.mode === 'sandbox') await requireSimulators(store.config);
     // Progress bars own the terminal: only problems are logged, unless a level was asked for.
     const logger = createLogger(io.env.LEDGERFEED_LOG_LEVEL ? store.config.logLevel : 'error', { write: (line: string) => io.stderr.write(line) });
     const ledgerfeed = createLedgerfeed({ config: store.config, clock: store.clock, logger, db: store.db, vault, publicUrl: () => url, withoutSimulators: true });
@@ -112,16 +113,24 @@ export async function openRuntime(io: CliIO): Promise<Runtime> {
   }
 }
 
-async function requireSandboxServer(url: string): Promise<void> {
+/** Where the sandbox's simulators are: standalone ones (LEDGERFEED_SANDBOX_UPSTREAM_URL), else inside the sandbox server. */
+export function simulatorsUrl(config: Config): string {
+  return config.sandbox.upstreamUrl ?? serverUrl(config);
+}
+
+async function requireSimulators(config: Config): Promise<void> {
+  const url = simulatorsUrl(config);
   try {
-    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5_000) });
+    const res = await fetch(`${url}${SIMULATOR_PATHS.exactonline}/_stats`, { signal: AbortSignal.timeout(5_000) });
     await res.body?.cancel();
     if (res.ok) return;
   } catch {
     // Nothing listens there: said below.
   }
   throw new CliFailure(
-    `No sandbox server answers at ${url}: start the sandbox with \`npm start\` first (the simulated Exact Online and Twinfield run inside it), or set PORT or LEDGERFEED_PUBLIC_URL to where it runs.`,
+    config.sandbox.upstreamUrl
+      ? `The simulators at ${url} (LEDGERFEED_SANDBOX_UPSTREAM_URL) do not answer: start them first.`
+      : `No sandbox server answers at ${url}: start the sandbox with \`npm start\` first (the simulated Exact Online and Twinfield run inside it), or set PORT or LEDGERFEED_PUBLIC_URL to where it runs.`,
   );
 }
 

@@ -105,7 +105,8 @@ export function createHealthRouter(deps: { readiness: Readiness; metrics: Ledger
       return;
     }
     deps.metrics.render().then((text) => {
-      res.type(METRICS_CONTENT_TYPE).send(text);
+      res.setHeader('Content-Type', METRICS_CONTENT_TYPE);
+      res.end(text);
     }, next);
   });
 

@@ -7,9 +7,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../../config';
 import { LedgerfeedError } from '../../errors';
-import { SANDBOX_EXACT_PATH } from '../../sources/exactonline';
 import { TokenManager } from '../../sources/tokens';
-import { TWINFIELD_SANDBOX_PATH } from '../../sources/twinfield';
+import { SIMULATOR_PATHS } from '../../sandbox/standalone';
 import { TwinfieldConnectionStore } from '../../sources/twinfield/connection-store';
 import { Connections, type Connection } from '../../store/connections';
 import { openDatabase, type Db } from '../../store/database';
@@ -18,7 +17,7 @@ import { Vault } from '../../store/vault';
 import { systemClock } from '../../clock';
 import { CliFailure, type CliIO } from '../io';
 import { printJson } from '../output';
-import { loadCliConfig, secretKeySource, serverUrl } from '../store';
+import { loadCliConfig, secretKeySource, simulatorsUrl } from '../store';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -114,12 +113,12 @@ function endpoints(config: Config, connections: readonly Connection[]): Array<{ 
   const add = (what: string, url: string) => {
     if (!list.some((e) => e.url === url)) list.push({ what, url });
   };
-  const sandbox = config.mode === 'sandbox' ? serverUrl(config) : null;
+  const sandbox = config.mode === 'sandbox' ? simulatorsUrl(config) : null;
   const exactHosts = sandbox
-    ? [`${sandbox}${SANDBOX_EXACT_PATH}`]
+    ? [`${sandbox}${SIMULATOR_PATHS.exactonline}`]
     : [...(config.exactOnline.clientId ? [config.exactOnline.baseUrl] : []), ...connections.filter((c) => c.source === 'exactonline').map((c) => c.baseUrl)];
   for (const host of exactHosts) add('Exact Online token endpoint', `${host.replace(/\/+$/, '')}/api/oauth2/token`);
-  const twinfieldLogin = sandbox ? `${sandbox}${TWINFIELD_SANDBOX_PATH}` : config.twinfield.clientId || connections.some((c) => c.source === 'twinfield') ? config.twinfield.loginUrl : null;
+  const twinfieldLogin = sandbox ? `${sandbox}${SIMULATOR_PATHS.twinfield}` : config.twinfield.clientId || connections.some((c) => c.source === 'twinfield') ? config.twinfield.loginUrl : null;
   if (twinfieldLogin) add('Twinfield token endpoint', `${twinfieldLogin}/auth/authentication/connect/token`);
   // In the sandbox the clusters are the simulator, whatever address a stored login recorded.
   for (const c of sandbox ? [] : connections) {
@@ -130,7 +129,7 @@ function endpoints(config: Config, connections: readonly Connection[]): Array<{ 
 }
 
 async function reachable(config: Config, connections: readonly Connection[]): Promise<Check[]> {
-  const hint = config.mode === 'sandbox' ? ' — is the sandbox running? Start it with `npm start`' : '';
+  const hint = config.mode === 'sandbox' && !config.sandbox.upstreamUrl ? ' — is the sandbox running? Start it with `npm start`' : '';
   return Promise.all(
     endpoints(config, connections).map(async ({ what, url }): Promise<Check> => {
       try {
