@@ -8,7 +8,7 @@ import { createExactOnlineSimulator } from '../../server/src/sandbox/exactonline
 import { ENTITIES } from '../../server/src/sandbox/exactonline/entities';
 import { createTwinfieldSimulator } from '../../server/src/sandbox/twinfield';
 import { officeIndex, type LineRow, type OfficeBooks } from '../../server/src/sandbox/twinfield/officeBooks';
-import type { DemoEntry } from '../../server/src/sandbox/demo/ledger';
+import type { EntryKind } from '../../server/src/sandbox/demo/ledger';
 
 export type FeedRow = Record<string, unknown>;
 
@@ -69,20 +69,8 @@ function exactTransactionLine(row: Readonly<Record<string, unknown>>): FeedRow {
   };
 }
 
-/** Where a Twinfield transaction came from, as the simulator's browse codes report it. */
-function origin(entry: DemoEntry): string {
-  switch (entry.kind) {
-    case 'sales':
-      return 'invoice';
-    case 'receipt':
-    case 'payment':
-      return 'bankstatement';
-    case 'purchase':
-      return 'import';
-    default:
-      return 'manual';
-  }
-}
+/** Where a Twinfield transaction came from, by the kind of demo entry. */
+const ORIGIN: Readonly<Record<EntryKind, string>> = { sales: 'invoice', receipt: 'bankstatement', payment: 'bankstatement', purchase: 'import', memorial: 'manual' };
 
 /** One Twinfield transaction line (GeneralLedgerTransactions) from an office's books and dimensions. */
 function twinfieldTransactionLine(books: OfficeBooks, { entry, line }: LineRow): FeedRow {
@@ -105,7 +93,7 @@ function twinfieldTransactionLine(books: OfficeBooks, { entry, line }: LineRow):
     InputDate: toSecond(entry.created),
     Modified: toSecond(entry.modified),
     UserName: 'DEMO',
-    Origin: origin(entry),
+    Origin: ORIGIN[entry.kind],
     GLAccount: line.glAccount,
     GLAccountName: orNull(account?.name),
     GLAccountType: orNull(account?.type),

@@ -15,6 +15,8 @@ import { startServer, type RunningServer } from '../../server/src/server';
 import type { Workspace } from '../../server/src/store/accounts';
 import { POWER_BI_HEADERS } from '../odata/harness';
 
+export { basic } from '../auth/harness';
+
 export interface Sandbox {
   url: string;
   config: Config;
@@ -91,8 +93,6 @@ export async function ensureConnectorBuilt(): Promise<Buffer> {
 
 /** OData.Feed's own headers (Implementation 2.0), without credentials. */
 export const MASHUP_HEADERS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(POWER_BI_HEADERS).filter(([name]) => name !== 'Authorization'));
-
-export const basic = (username: string, key: string): string => `Basic ${Buffer.from(`${username}:${key}`).toString('base64')}`;
 
 export interface ODataPage {
   '@odata.context'?: string;
