@@ -9,6 +9,7 @@ import { AdjustableClock } from '../../server/src/clock';
 import { loadConfig } from '../../server/src/config';
 import { createLogger } from '../../server/src/logger';
 import { startServer, type RunningServer } from '../../server/src/server';
+import { CapturedLog } from '../auth/harness';
 
 export const REPO = path.resolve(__dirname, '../..');
 
@@ -28,21 +29,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Everything a logger wrote, line by line. */
-export class LogCapture {
-  readonly lines: string[] = [];
-  write(line: string): void {
-    this.lines.push(line);
-  }
-  get text(): string {
-    return this.lines.join('');
-  }
-  records(): Array<Record<string, unknown>> {
-    return this.text
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  }
+/** The JSON records a captured log holds. */
+export function logRecords(log: CapturedLog): Array<Record<string, unknown>> {
+  return log.text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** Small demo books, no simulated latency, a one-second sandbox "minute": a sandbox that syncs in a moment. */
@@ -57,7 +49,7 @@ export interface Sandbox {
   port: number;
   dataDir: string;
   clock: AdjustableClock;
-  log: LogCapture;
+  log: CapturedLog;
   running: RunningServer;
   /** The environment a CLI process needs to work on this sandbox (its data directory, its port). */
   cliEnv: Record<string, string>;
@@ -70,7 +62,7 @@ export async function startSandbox(env: Record<string, string> = {}, logLevel = 
   const port = await freePort();
   const settings = { ...FAST_SANDBOX, ...env, LEDGERFEED_DATA_DIR: dataDir, PORT: String(port) };
   const clock = new AdjustableClock();
-  const log = new LogCapture();
+  const log = new CapturedLog();
   const running = await startServer(loadConfig('sandbox', settings), { clock, logger: createLogger(logLevel, log) });
   return {
     url: running.url,

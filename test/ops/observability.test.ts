@@ -2,7 +2,7 @@
 // no secret anywhere in the log through start, connect and feed requests, and Prometheus metrics of requests,
 // feed rows, syncs, upstream calls, 429s, rate-limit headroom and token refreshes — with bounded labels.
 import { MINUTE } from '../../server/src/clock';
-import { startSandbox, type Sandbox } from './harness';
+import { logRecords, startSandbox, type Sandbox } from './harness';
 
 let sandbox: Sandbox;
 let key: string;
@@ -54,7 +54,7 @@ describe('request ids and the request log', () => {
   it('echoes a caller’s X-Request-Id and logs the request under it', async () => {
     const res = await get('/healthz', { 'X-Request-Id': 'powerbi-refresh-42' });
     expect(res.headers.get('x-request-id')).toBe('powerbi-refresh-42');
-    const line = sandbox.log.records().find((r) => r.requestId === 'powerbi-refresh-42');
+    const line = logRecords(sandbox.log).find((r) => r.requestId === 'powerbi-refresh-42');
     expect(line).toMatchObject({ component: 'http', method: 'GET', url: '/healthz', route: '/healthz', status: 200, msg: 'request completed' });
     expect(typeof line?.durationMs).toBe('number');
   });
@@ -64,7 +64,7 @@ describe('request ids and the request log', () => {
     const id = res.headers.get('x-request-id');
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.status).toBe(404);
-    const lines = sandbox.log.records().filter((r) => r.requestId === id);
+    const lines = logRecords(sandbox.log).filter((r) => r.requestId === id);
     expect(lines).toEqual([
       expect.objectContaining({ msg: 'feed request refused', status: 404, code: 'NotFound' }),
       expect.objectContaining({ component: 'http', route: '/odata/:workspace/exactonline/:entitySet', status: 404 }),
@@ -75,7 +75,7 @@ describe('request ids and the request log', () => {
     const callback = await get('/connect/exactonline/callback?code=a-one-time-code&state=xyz');
     const feed = await get('/odata/demo/exactonline/GLAccounts?$top=1&$select=Code', { Authorization: basic(key) });
     expect(feed.status).toBe(200);
-    const lines = sandbox.log.records();
+    const lines = logRecords(sandbox.log);
     expect(lines.find((r) => r.requestId === callback.headers.get('x-request-id'))).toMatchObject({ url: '/connect/exactonline/callback', route: '/connect/:source/callback' });
     expect(lines.find((r) => r.requestId === feed.headers.get('x-request-id'))).toMatchObject({ url: '/odata/demo/exactonline/GLAccounts?$top=1&$select=Code' });
   });
