@@ -1,6 +1,7 @@
 // JSON view of a workspace's connections for scripts and monitoring: each connection's health and its
 // administrations. Authenticated with an API key exactly like the feed.
-import express, { type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from '../logger';
 import { feedUser } from '../auth/feed-auth';
 import type { AccessParts } from './access';
 
@@ -11,7 +12,7 @@ function notFound(res: Response, slug: string): void {
 }
 
 /** Mounted at `/api`: `GET /workspaces`, `GET /workspaces/:slug/connections`. */
-export function createHealthApiRouter(access: Pick<AccessParts, 'feedAuth' | 'accounts' | 'connections'>): express.Router {
+export function createHealthApiRouter(access: Pick<AccessParts, 'feedAuth' | 'accounts' | 'connections'>, logger: Logger): express.Router {
   const { feedAuth, accounts, connections } = access;
   const router = express.Router();
   router.use((_req, res, next) => {
@@ -54,6 +55,18 @@ export function createHealthApiRouter(access: Pick<AccessParts, 'feedAuth' | 'ac
         }),
       });
     }, next);
+  });
+
+  router.use((_req, res) => {
+    res.status(404).json({ error: { code: 'NotFound', message: 'No such API resource: the API serves GET /api/workspaces and GET /api/workspaces/{workspace}/connections.' } });
+  });
+
+  // Answers JSON, never express's default page (which shows the stack trace outside production).
+  router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    if (err instanceof URIError) return void res.status(400).json({ error: { code: 'BadRequest', message: 'The address has a malformed %-escape.' } });
+    logger.error({ err }, 'API request failed');
+    res.status(500).json({ error: { code: 'InternalError', message: 'An unexpected error occurred; the server log has the details.' } });
   });
 
   return router;

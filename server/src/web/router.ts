@@ -437,9 +437,12 @@ export function createWebRouter(ctx: WebRouterContext, access: AccessParts): exp
 
   router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    const bodyError = err as { type?: string; status?: number };
-    if (bodyError.type === 'entity.too.large') return send(res, 413, messagePage(chrome(res), 'Too much data', 'That form sent more data than Ledgerfeed accepts.'));
-    if (bodyError.type !== undefined && bodyError.status === 400) return send(res, 400, messagePage(chrome(res), 'Bad request', 'That form could not be read.'));
+    // The body parser's refusals are http-errors marked `expose`; an undecodable %-escape in the path is express's URIError. Both are the client's.
+    const clientError = err as { expose?: unknown; status?: unknown };
+    const clientStatus = typeof clientError.status === 'number' && clientError.status >= 400 && clientError.status < 500 && (clientError.expose === true || err instanceof URIError) ? clientError.status : null;
+    if (clientStatus === 413) return send(res, 413, messagePage(chrome(res), 'Too much data', 'That form sent more data than Ledgerfeed accepts.'));
+    if (clientStatus === 415) return send(res, 415, messagePage(chrome(res), 'Cannot read that form', 'Ledgerfeed reads forms sent as UTF-8 text.'));
+    if (clientStatus !== null) return send(res, clientStatus, messagePage(chrome(res), 'Bad request', 'That request could not be read.'));
     if (err instanceof LedgerfeedError && err.status < 500) return send(res, err.status, messagePage(chrome(res), 'Cannot do that', err.message));
     logger.error({ err, path: req.path }, 'web page failed');
     send(res, 500, messagePage(chrome(res), 'Something went wrong', 'Ledgerfeed could not complete this request. Try again; if it keeps failing, ask your administrator to look at the server log.'));

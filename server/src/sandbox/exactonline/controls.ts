@@ -1,6 +1,6 @@
 // The sandbox's own control surface (not part of Exact's API: no auth, no rate limit, no latency): served-call
 // statistics, simulated bookkeeping changes and division moves, queued faults, the clock, and token ageing.
-import express from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { AdjustableClock, type Clock } from '../../clock';
 import { faultRequestSchema, type FaultInjector, type SimulatorStats } from '../common/controls';
@@ -82,6 +82,13 @@ export function controlsRouter(ctx: ControlsContext): express.Router {
 
   router.post('/_tokens/expire', (_req, res) => {
     res.json({ expired: ctx.authority.expireAccessTokens() });
+  });
+
+  // A control body that is not JSON (or too large) is the caller's mistake: answered like Exact's own errors.
+  router.use(['/_stats', '/_simulate', '/_faults', '/_clock', '/_tokens'], (error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const status = (error as { status?: unknown }).status;
+    if (res.headersSent || typeof status !== 'number' || status < 400 || status >= 500) return next(error);
+    sendExactError(res, status, status === 413 ? 'The control body is too large.' : 'The control body is not valid JSON.');
   });
 
   return router;
