@@ -20,8 +20,8 @@ export interface WriteCounts {
 export class MirrorWriter {
   readonly layout: MirrorLayout;
   private readonly mirror: string;
-  private readonly selectHash: Statement<StoredValue[], string>;
-  private readonly upsert: Statement<StoredValue[]>;
+  private readonly insertNew: Statement<StoredValue[]>;
+  private readonly updateChanged: Statement<StoredValue[]>;
   private readonly deleteStatements = new Map<string, Statement<StoredValue[]>>();
 
   constructor(
@@ -33,12 +33,14 @@ export class MirrorWriter {
     this.mirror = quoteIdentifier(mirrorTableName(table));
     const columns = table.columns.map((c) => quoteIdentifier(c.name));
     const keyMatch = this.layout.ownKey.map((k) => `${quoteIdentifier(k)} = ?`).join(' AND ');
-    this.selectHash = db.prepare<StoredValue[], string>(`SELECT ${MIRROR_HASH} FROM ${this.mirror} WHERE ${MIRROR_ADMINISTRATION} = ? AND ${keyMatch}`).pluck();
-    this.upsert = db.prepare<StoredValue[]>(
+    // A new row costs one statement (most of a first load); a known one a second, which rewrites it only when its hash changed.
+    this.insertNew = db.prepare<StoredValue[]>(
       `INSERT INTO ${this.mirror} (${MIRROR_ADMINISTRATION}, ${MIRROR_HASH}, ${columns.join(', ')})
-       VALUES (${['?', '?', ...columns.map(() => '?')].join(', ')})
-       ON CONFLICT (${this.conflictTarget()}) DO UPDATE SET ${this.updateSet()}
-       WHERE ${this.mirror}.${MIRROR_HASH} <> excluded.${MIRROR_HASH}`,
+       VALUES (${['?', '?', ...columns.map(() => '?')].join(', ')}) ON CONFLICT DO NOTHING`,
+    );
+    this.updateChanged = db.prepare<StoredValue[]>(
+      `UPDATE ${this.mirror} SET ${[MIRROR_HASH, ...columns].map((c) => `${c} = ?`).join(', ')}
+       WHERE ${MIRROR_ADMINISTRATION} = ? AND ${keyMatch} AND ${MIRROR_HASH} <> ?`,
     );
   }
 
@@ -51,12 +53,14 @@ export class MirrorWriter {
       .transaction((): WriteCounts => {
         const counts = { added: 0, changed: 0, deleted: 0 };
         for (const match of deletes) counts.deleted += this.deleteStatement(this.mirror, match.columns, true).run(administrationId, ...match.values).changes;
+        const keyIndexes = this.layout.ownKeyIndexes;
         for (const row of upserts) {
-          const current = this.selectHash.get(administrationId, ...this.layout.ownKeyIndexes.map((i) => row.values[i]));
-          if (current === row.hash) continue;
-          this.upsert.run(administrationId, row.hash, ...row.values);
-          if (current === undefined) counts.added++;
-          else counts.changed++;
+          if (this.insertNew.run(administrationId, row.hash, ...row.values).changes > 0) {
+            counts.added++;
+            continue;
+          }
+          const key = keyIndexes.map((i) => row.values[i]);
+          counts.changed += this.updateChanged.run(row.hash, ...row.values, administrationId, ...key, row.hash).changes;
         }
         this.state.advanceCursor(administrationId, this.table.name, cursor, counts.added - counts.deleted);
         return counts;

@@ -24,6 +24,7 @@ export class UnexpectedAnswer extends Error {}
 
 const CELL_TYPES = new Set<CellType>(['String', 'Decimal', 'Value', 'Date', 'Datetime', 'Long']);
 const cellType = (value: string | undefined): CellType | undefined => (value && CELL_TYPES.has(value as CellType) ? (value as CellType) : undefined);
+const EMPTY_CELL: BrowseCell = Object.freeze({ text: '' });
 const KEY_PARTS = new Set<keyof BrowseKey>(['office', 'code', 'number', 'line']);
 
 /** Local name of a possibly prefixed XML name. */
@@ -143,7 +144,7 @@ export class BrowseStreamReader {
     if (level === 1) {
       if (name === 'tr') {
         if (this.columns === null) return this.fail(new BrowseShapeError(`row ${this.rowCount + 1} comes before the header (<th>)`));
-        this.cells = this.columns.map(() => ({ text: '' }));
+        this.cells = new Array<BrowseCell>(this.columns.length);
         this.cellIndex = 0;
         this.key = undefined;
       } else if (name === 'th') {
@@ -197,7 +198,8 @@ export class BrowseStreamReader {
       this.columns.push({ field: this.text.trim(), ...this.pendingColumn });
       this.pendingColumn = null;
     } else if (target === 'cell' && this.cells) {
-      this.cells[this.cellAt] = { text: this.text, type: this.cellAttributes.type, name: this.cellAttributes.name };
+      const { type, name: display } = this.cellAttributes;
+      this.cells[this.cellAt] = type === undefined && display === undefined ? { text: this.text } : { text: this.text, type, name: display };
       this.cellIndex++;
     } else if (target === 'key' && this.key && this.keyPart) {
       this.key[this.keyPart] = this.text.trim();
@@ -209,6 +211,8 @@ export class BrowseStreamReader {
     if (depth === RESULT_DEPTH + 1 && this.path[RESULT_DEPTH] === 'browse') {
       if (name === 'th' && this.columns) this.position = new Map(this.columns.map((c, i) => [c.field, i]));
       else if (name === 'tr' && this.cells) {
+        // Cells Twinfield left out are empty; one shared object stands for all of them.
+        for (let i = 0; i < this.cells.length; i++) this.cells[i] ??= EMPTY_CELL;
         this.rows.push({ cells: this.cells, key: this.key });
         this.rowCount++;
         this.cells = null;

@@ -28,7 +28,7 @@ export interface TwinfieldSyncOptions extends TransactionSyncOptions, DimensionS
 export const DEFAULT_SYNC_OPTIONS: TwinfieldSyncOptions = {
   overlapMs: 10 * 60_000,
   maxCursorAgeMs: 90 * 24 * 3_600_000,
-  batchRows: 5000,
+  batchRows: 1000,
   pageSize: 100,
   detailConcurrency: 4,
   officeListTtlMs: 30_000,

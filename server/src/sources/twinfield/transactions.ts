@@ -119,19 +119,18 @@ export async function* transactionChanges(table: TwinfieldTable, ctx: OfficeCont
   }
 
   if (state.years !== undefined) {
-    // First load, year by year, each streamed: every batch but the year's last keeps the year in the cursor, so a
-    // crash (or a malformed end of the answer) loads the year again; rows are upserts, so repeating them is harmless.
+    // First load, year by year, each streamed: its batches keep the year in the cursor, and a last (empty) batch
+    // moves past it once the answer was read to its end — so a crash, or a malformed end of the answer, loads the
+    // year again; rows are upserts, so repeating them is harmless.
     const years = [...state.years];
     while (years.length > 0) {
       const year = years[0];
       const what = `loading ${table.name} of ${year}`;
-      let held: UpstreamRow[] | null = null;
       for await (const batch of browseBatches(ctx, { code: upstream.browseCode, fields, criteria: [yearCriterion(year), NORMAL_STATUS] }, what, options.batchRows)) {
-        if (held !== null && held.length > 0) yield { deletes: [], upserts: held, cursor: cursorText(state.since, years) };
-        held = lines(batch, what);
+        if (batch.rows.length > 0) yield { deletes: [], upserts: lines(batch, what), cursor: cursorText(state.since, years) };
       }
       years.shift();
-      yield { deletes: [], upserts: held ?? [], cursor: cursorText(state.since, years) };
+      yield { deletes: [], upserts: [], cursor: cursorText(state.since, years) };
     }
     if (state.years.length === 0) yield { deletes: [], upserts: [], cursor: cursorText(state.since) };
     return;
