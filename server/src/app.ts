@@ -21,6 +21,7 @@ import { readAdministrationStatus, SyncEngine } from './sync';
 import type { SourceName } from './tables/description';
 import { createAccessParts, type AccessParts } from './web/access';
 import { createHealthApiRouter } from './web/health-api';
+import { lastResortErrorHandler } from './web/errors';
 import { createWebRouter } from './web/router';
 
 export interface AppContext {
@@ -104,6 +105,8 @@ export function createLedgerfeed(ctx: AppContext): Ledgerfeed {
   app.use('/odata', feed);
   app.use('/api', createHealthApiRouter(access, logger));
   app.use(createWebRouter(ctx, access));
+  // Whatever error a router passed on is answered here, in the caller's format, without a stack trace.
+  app.use(lastResortErrorHandler(logger));
 
   let sandboxStatus: { connected: SourceName[]; error?: string } | undefined;
   return {

@@ -4,6 +4,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from '../logger';
 import { feedUser } from '../auth/feed-auth';
 import type { AccessParts } from './access';
+import { clientErrorStatus } from './errors';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -64,7 +65,8 @@ export function createHealthApiRouter(access: Pick<AccessParts, 'feedAuth' | 'ac
   // Answers JSON, never express's default page (which shows the stack trace outside production).
   router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    if (err instanceof URIError) return void res.status(400).json({ error: { code: 'BadRequest', message: 'The address has a malformed %-escape.' } });
+    const status = clientErrorStatus(err);
+    if (status !== null) return void res.status(status).json({ error: { code: 'BadRequest', message: 'The request could not be read (an address with a malformed %-escape?).' } });
     logger.error({ err }, 'API request failed');
     res.status(500).json({ error: { code: 'InternalError', message: 'An unexpected error occurred; the server log has the details.' } });
   });

@@ -10,6 +10,7 @@ import { clientAddress } from '../auth/feed-auth';
 import { InvalidAccountInput, type Accounts, type User, type WorkspaceAccess } from '../store/accounts';
 import type { AccessParts } from './access';
 import { ConnectFailed } from './connect';
+import { clientErrorStatus } from './errors';
 import { CONNECTOR_CONTENT_TYPE, CONNECTOR_DOWNLOAD_PATH, CONNECTOR_FILE_NAME, CONNECTOR_NOT_BUILT, fileExists, GUIDE_PAGE_PATH, INSTALLED_CLIENT_FILES, renderGuide, type ClientFiles } from './downloads';
 import { csrfTokenMatches, SessionCookie, type WebSession } from './sessions';
 import { day, guidePage, keysPage, membersPage, messagePage, signInPage, workspacePage, workspacesPage, type Chrome, type ProviderButton } from './views';
@@ -437,9 +438,7 @@ export function createWebRouter(ctx: WebRouterContext, access: AccessParts): exp
 
   router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    // The body parser's refusals are http-errors marked `expose`; an undecodable %-escape in the path is express's URIError. Both are the client's.
-    const clientError = err as { expose?: unknown; status?: unknown };
-    const clientStatus = typeof clientError.status === 'number' && clientError.status >= 400 && clientError.status < 500 && (clientError.expose === true || err instanceof URIError) ? clientError.status : null;
+    const clientStatus = clientErrorStatus(err);
     if (clientStatus === 413) return send(res, 413, messagePage(chrome(res), 'Too much data', 'That form sent more data than Ledgerfeed accepts.'));
     if (clientStatus === 415) return send(res, 415, messagePage(chrome(res), 'Cannot read that form', 'Ledgerfeed reads forms sent as UTF-8 text.'));
     if (clientStatus !== null) return send(res, clientStatus, messagePage(chrome(res), 'Bad request', 'That request could not be read.'));
