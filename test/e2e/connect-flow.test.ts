@@ -13,6 +13,9 @@ const EXACT_DIVISIONS = ['310101', '310102', '310103', '310104', '310105', '3101
 const TWINFIELD_OFFICES = EXACT_DIVISIONS.map((d) => `NLA${d}`);
 export const SCREENSHOT = 'connect-flow.png';
 
+// Whole journeys against a real server (and browser): room for a machine busy with the rest of the suite.
+jest.setTimeout(60_000);
+
 let sandbox: Sandbox;
 let customer: Customer;
 let context: BrowserContext;

@@ -12,6 +12,9 @@ import { byKey, simulatorBooks } from './books';
 import { code, GUIDE, said, tableWithHeader } from './markdown-guide';
 import { basic, MASHUP_HEADERS, newCustomer, pullAll, startSandbox, type Customer, type Sandbox } from './sandbox';
 
+// Whole journeys against a real server (and browser): room for a machine busy with the rest of the suite.
+jest.setTimeout(60_000);
+
 let sandbox: Sandbox;
 /** The guide's example customer: workspace `acme` on `https://ledgerfeed.example.com`, here on the sandbox. */
 let acme: Customer;

@@ -43,6 +43,9 @@ const FEEDS: FeedCase[] = [
   },
 ];
 
+// Whole journeys against a real server (and browser): room for a machine busy with the rest of the suite.
+jest.setTimeout(60_000);
+
 let sandbox: Sandbox;
 let books: SimulatorBooks;
 
