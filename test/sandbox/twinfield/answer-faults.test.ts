@@ -126,6 +126,16 @@ describe('spoiled answers', () => {
     expect(Object.values(first.cells)).toContain('twelve');
   });
 
+  it('finds a named field of an optimized browse by its place under <th>', async () => {
+    const optimized = columnsRequest('030_3', [{ field: 'fin.trs.head.yearperiod', operator: 'between', from: '2025/00', to: '2025/55' }, { field: 'fin.trs.head.number' }, { field: 'fin.trs.line.valuesigned' }], { optimize: true });
+    const read = async () => browseRows((await processXmlString(h, header('NLA310105'), optimized)).result.browse);
+    const whole = await read();
+    await fault({ administration: 'NLA310105', kind: 'wrongType', field: 'fin.trs.line.valuesigned', value: 'lots' });
+    const spoiled = await read();
+    expect(spoiled[0].cells).toEqual({ ...whole[0].cells, 'fin.trs.line.valuesigned': 'lots' });
+    expect(spoiled.slice(1)).toEqual(whole.slice(1));
+  });
+
   it('takes the <key> from the first browse row and the code from the first Finder item', async () => {
     await fault({ administration: 'NLA310106', kind: 'missingKey' });
     const rows = (await browse('NLA310106')).rows;

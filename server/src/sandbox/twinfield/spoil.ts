@@ -1,5 +1,6 @@
 // How the Twinfield simulator spoils one of its own SOAP answers for an injected fault (`wrongType`,
-// `missingKey`, `huge`). The rows are browse `<tr>`s (inside ProcessXmlStringResult as escaped text),
+// `missingKey`, `huge`). The rows are browse `<tr>`s (inside ProcessXmlStringResult as escaped text, or in
+// ProcessXmlDocumentResult as XML; cells by field attribute, or by their place under `<th>` when optimized),
 // Finder items, the office list or deleted transactions; the spoiling works on their XML text.
 import type { AnswerFault } from '../common/controls';
 import { escapeText } from './xmlWriter';
@@ -24,11 +25,26 @@ function replaceFirst(xml: string, pattern: RegExp, replace: (match: RegExpExecA
 /** The first row of each kind of answer, in the order they are looked for. */
 const FIRST_ROW = [/<tr>[\s\S]*?<\/tr>/, /<ArrayOfString>[\s\S]*?<\/ArrayOfString>/, /<b:DeletedTransaction>[\s\S]*?<\/b:DeletedTransaction>/, /<office\b[^>]*>[^<]*<\/office>/];
 
+/** The first browse row with the cell at `index` (counted under `<th>`, as optimized answers place cells) replaced. */
+function replaceCell(xml: string, index: number, text: string): string | null {
+  return replaceFirst(xml, /<tr>[\s\S]*?<\/tr>/, (row) => {
+    let seen = -1;
+    // Empty cells may be written self-closed; they count all the same.
+    return row[0].replace(/(<td\b[^>]*?)(?:\/>|>[^<]*<\/td>)/g, (cell, open: string) => (++seen === index ? `${open}>${text}</td>` : cell));
+  });
+}
+
 function wrongType(xml: string, fault: AnswerFault): string | null {
   const word = fault.value === undefined || fault.value === null ? NOT_A_NUMBER : String(fault.value);
   if (fault.field !== undefined) {
     const name = fault.field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    return replaceFirst(xml, new RegExp(`(<td[^>]*\\bfield="${name}"[^>]*>|<${name}(?:\\s[^>]*)?>)([^<]*)(<)`), (m) => `${m[1]}${escapeText(word)}${m[3]}`);
+    const byAttribute = replaceFirst(xml, new RegExp(`(<td[^>]*\\bfield="${name}"[^>]*>|<${name}(?:\\s[^>]*)?>)([^<]*)(<)`), (m) => `${m[1]}${escapeText(word)}${m[3]}`);
+    if (byAttribute !== null) return byAttribute;
+    // An optimized browse names its fields once, in <th>; the rows' cells follow that order.
+    const header = /<th>([\s\S]*?)<\/th>/.exec(xml);
+    const fields = header ? [...header[1].matchAll(/<td\b[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]) : [];
+    const index = fields.indexOf(fault.field);
+    return index < 0 ? null : replaceCell(xml, index, escapeText(word));
   }
   for (const row of FIRST_ROW) {
     const spoiled = replaceFirst(xml, row, (m) => replaceFirst(m[0], />(-?\d+(?:\.\d+)?)</, () => `>${escapeText(word)}<`) ?? m[0]);
