@@ -170,9 +170,11 @@ export class ExactOnlineClient {
     let limits: RateLimitHeaders = {};
     let reason: string | null;
     let contentType: string;
+    let answered = false;
     const sentAt = performance.now();
     try {
       const response = await fetch(url, { headers: { Accept: 'application/json', Authorization: `Bearer ${token}` }, signal: combined, redirect: 'manual' });
+      answered = true;
       limits = readRateLimitHeaders(response.headers, this.options.clock.now());
       status = response.status;
       reason = response.headers.get('reason');
@@ -186,7 +188,9 @@ export class ExactOnlineClient {
       if (timeout.aborted) {
         throw new UpstreamTimeout(`Exact Online did not answer within ${Math.round(this.timeoutMs / 1000)} s for ${this.where(division)} (${path}).`, this.errorOptions(division));
       }
-      throw new UpstreamUnavailable(`Exact Online could not be reached for ${this.where(division)} (${path}): ${describeNetworkError(err)}.`, this.errorOptions(division));
+      // Reached but cut off mid-answer (a dropped connection, a truncated body) is a different story for whoever reads it.
+      const what = answered ? 'broke off its answer' : 'could not be reached';
+      throw new UpstreamUnavailable(`Exact Online ${what} for ${this.where(division)} (${path}): ${describeNetworkError(err)}.`, this.errorOptions(division));
     }
     this.observe(division, status, limits, sentAt);
     this.options.logger.debug(
@@ -241,10 +245,13 @@ export class ExactOnlineClient {
   }
 }
 
-/** The reason of a failed fetch (undici wraps the socket error in `cause`). */
+/**
+ * The reason of a failed fetch (undici wraps the socket error in `cause`): its code, else its message — read as
+ * properties, since an error from another realm is no `instanceof Error` and would print as "TypeError: …".
+ */
 function describeNetworkError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = (err as Error & { cause?: unknown }).cause;
+  const cause = (err as { cause?: unknown } | null)?.cause;
   const code = cause && typeof cause === 'object' && 'code' in cause ? String((cause as { code: unknown }).code) : undefined;
-  return code ?? err.message;
+  const message = (err as { message?: unknown } | null)?.message;
+  return code ?? (typeof message === 'string' ? message : 'unknown network error');
 }

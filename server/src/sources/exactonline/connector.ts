@@ -74,6 +74,24 @@ export function toDiscovered(rows: readonly ExactRow[]): DiscoveredAdministratio
     }));
 }
 
+/**
+ * The sync/Deleted records of `table`'s entity type. A record whose type cannot be read, or one of this type without
+ * its key, makes the page malformed: skipping it would keep a deleted row in the mirror while the cursor moves on.
+ */
+function deletionsOf(rows: readonly ExactRow[], table: ExactTable, division: number): ExactRow[] {
+  return rows.filter((r, i) => {
+    const type = typeof r.EntityType === 'number' || typeof r.EntityType === 'string' ? Number(r.EntityType) : NaN;
+    if (!Number.isInteger(type)) {
+      throw new UpstreamMalformed(`Exact Online's sync/Deleted answer for division ${division} has a record (${i + 1}) without a readable EntityType.`, { administration: String(division) });
+    }
+    if (type !== table.upstream.deletedEntityType) return false;
+    if (typeof r.EntityKey !== 'string' || r.EntityKey.trim() === '') {
+      throw new UpstreamMalformed(`Exact Online's sync/Deleted answer for division ${division} has a ${table.name} deletion (${i + 1}) without its EntityKey.`, { administration: String(division) });
+    }
+    return true;
+  });
+}
+
 function moveDateOf(row: ExactRow): number | null {
   const ms = exactInstant(row.DivisionMoveDate);
   return typeof ms === 'number' ? ms : null;
@@ -138,7 +156,7 @@ export class ExactOnlineConnector implements SourceConnector {
       yield { deletes: [], upserts: latestVersions(page.rows, keyField).map((r) => toTableRow(t, r, division)), cursor: encodeCursor(cursor) };
     }
     for await (const page of client.pages(division, 'sync/Deleted', { $filter: `Timestamp gt ${cursor.del}L`, $select: 'EntityKey,EntityType,Timestamp' }, ctx.signal)) {
-      const mine = page.rows.filter((r) => Number(r.EntityType) === t.upstream.deletedEntityType && typeof r.EntityKey === 'string');
+      const mine = deletionsOf(page.rows, t, division);
       ctx.progress({ pages: 1, rows: mine.length });
       cursor = { ...cursor, del: highestTimestamp(page.rows, cursor.del), checked: page.next ? cursor.checked : startedAt };
       yield { deletes: mine.map((r) => ({ [key]: r.EntityKey })), upserts: [], cursor: encodeCursor(cursor) };
