@@ -225,9 +225,15 @@ export class TwinfieldClient {
     );
     const result = child(answer.body, 'Result') ?? child(child(answer.body, 'QueryResponse'), 'QueryResult');
     if (result === undefined) throw new UpstreamMalformed(`Twinfield's deleted-transactions answer has no Result${whileDoing(where)}.`, { administration: office });
-    return children(child(result, 'DeletedTransactions'), 'DeletedTransaction').map((d) => {
+    return children(child(result, 'DeletedTransactions'), 'DeletedTransaction').map((d, i) => {
       const deletedAt = Date.parse(childText(d, 'DeletionDate'));
-      return { daybook: childText(d, 'Daybook'), number: childText(d, 'TransactionNumber'), deletedAt: Number.isFinite(deletedAt) ? deletedAt : undefined };
+      const daybook = childText(d, 'Daybook');
+      const number = childText(d, 'TransactionNumber');
+      // A deletion that names no transaction cannot be applied; skipping it would keep the deleted lines for good.
+      if (daybook.trim() === '' || !/^\d+$/.test(number.trim())) {
+        throw new UpstreamMalformed(`Twinfield's deleted-transactions answer names no daybook and number in deletion ${i + 1}${whileDoing(where)}.`, { administration: office });
+      }
+      return { daybook, number, deletedAt: Number.isFinite(deletedAt) ? deletedAt : undefined };
     });
   }
 
