@@ -116,6 +116,27 @@ describe('division rate-limit budget', () => {
     expect(budget.snapshot().minute.remaining).toBe(50);
   });
 
+  it('counts calls of the previous minute still in flight against the new minute, as the service may', async () => {
+    const probe = grab(budget, 1);
+    await settle();
+    probe.granted[0].settle(headers(time, 5));
+    const late = grab(budget, 3); // sent just before the reset, not answered yet
+    await settle();
+    expect(late.granted).toHaveLength(3);
+    await time.advance(nextMinute(time) - time.now() + 200);
+    const fresh = grab(budget, 1);
+    await settle();
+    fresh.granted[0].settle(headers(time, 4)); // the new minute's first answer: 4 left
+    const more = grab(budget, 4);
+    await settle();
+    // 4 left minus the 3 stragglers that may yet be counted in this minute: only one more goes out now…
+    expect(more.granted).toHaveLength(1);
+    for (const r of late.granted) r.settle(headers(time, 0, 4000, nextMinute(time) - 60_000));
+    await settle();
+    // …and the rest once the stragglers have answered (in the old minute, as it turned out).
+    expect(more.granted).toHaveLength(4);
+  });
+
   it('fails fast when the daily budget is spent, saying when it resets', async () => {
     const probe = grab(budget, 1);
     await settle();

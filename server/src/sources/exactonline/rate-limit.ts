@@ -2,6 +2,9 @@
 // reset instead of earning a 429. A call reserves a slot before it is sent and settles it with the response's
 // X-RateLimit-* headers; while the budget is unknown (first call, or a window that just rolled over) only one
 // call goes out, so its answer tells the others how much is left — whatever other processes already spent.
+// Every call still in flight counts against a known window, whichever window it was sent in: one sent just before
+// a reset may well be counted by the service just after it. (The probe of a new window does not wait for those,
+// so one hanging call never holds a division up.)
 import { sleep as realSleep, type Clock } from '../../clock';
 import { UpstreamRateLimited } from '../errors';
 import type { RateLimitHeaders, RateLimitWindow } from './wire';
@@ -48,7 +51,7 @@ export class DivisionBudget {
   private minute = unknownWindow();
   private day = unknownWindow();
   private inFlight = 0;
-  /** Counts minute windows as they roll over; calls sent in an earlier one do not hold back the next one's probe. */
+  /** Counts minute windows as they roll over: the probe of a new window waits only for calls sent in it. */
   private window = 0;
   private inFlightThisWindow = 0;
   /** After a 429: nothing goes out before this instant (epoch ms). */
@@ -122,7 +125,7 @@ export class DivisionBudget {
     if (this.blockedUntil > now) return this.blockedUntil;
     const minute = this.minute;
     if (minute.remaining === null || minute.resetAt === null) return this.inFlightThisWindow === 0 ? 'now' : null;
-    if (minute.remaining - this.inFlightThisWindow > 0) return 'now';
+    if (minute.remaining - this.inFlight > 0) return 'now';
     return minute.resetAt + this.marginMs;
   }
 
