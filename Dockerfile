@@ -11,6 +11,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY server ./server
 COPY connector ./connector
+COPY docs ./docs
 RUN npm run build
 RUN npm prune --omit=dev
 
@@ -25,6 +26,8 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
+# The workspace page renders the Power BI and Excel guide from docs/.
+COPY --from=build /app/docs ./docs
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -123,7 +123,7 @@ describe('the Dockerfile', () => {
 
   it('ships only the pruned dependencies and the compiled output, and keeps local data and git out of the context', () => {
     expect(all(run, 'COPY').every((c) => c.startsWith('--from=build '))).toBe(true);
-    expect(all(run, 'COPY').map((c) => c.split(' ')[1])).toEqual(expect.arrayContaining(['/app/node_modules', '/app/dist', '/app/bin', '/app/package.json']));
+    expect(all(run, 'COPY').map((c) => c.split(' ')[1])).toEqual(expect.arrayContaining(['/app/node_modules', '/app/dist', '/app/bin', '/app/package.json', '/app/docs']));
     expect(all(run, 'COPY').some((c) => /\/app\/(server|connector|test)\b/.test(c))).toBe(false);
     expect(dockerignore).toEqual(expect.arrayContaining(['node_modules', 'data', '.git', 'dist']));
   });
@@ -162,6 +162,9 @@ describe('the image, replayed without Docker', () => {
     const workdir = one(run, 'WORKDIR');
     fs.mkdirSync(stageDirs.run, { recursive: true });
     for (const args of all(run, 'COPY')) copy(args, REPO, stageDirs, workdir, stageDirs.run, () => false);
+    // What the workspace page offers: the connector download and the rendered Power BI and Excel guide.
+    expect(fs.existsSync(path.join(stageDirs.run, 'dist/Ledgerfeed.mez'))).toBe(true);
+    expect(fs.existsSync(path.join(stageDirs.run, 'docs/power-bi.md'))).toBe(true);
     fs.mkdirSync(dataDir);
     // The image's environment; the volume is a temporary directory, the port a free one (8080 may be taken here).
     env = {
