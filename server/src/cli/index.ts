@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { loadConfig, type Mode } from '../config';
 import { createLogger } from '../logger';
 import { exitOnSignals } from '../ops';
+import { SIMULATOR_PATHS, runStandaloneSimulators } from '../sandbox/standalone';
 import { startServer } from '../server';
 import { registerAudit } from './commands/audit';
 import { registerBackup } from './commands/backup';
@@ -53,6 +54,14 @@ export function buildProgram(io: CliIO): Command {
     .command('sandbox')
     .description('run with simulated Exact Online and Twinfield on 127.0.0.1 (what `npm start` runs)')
     .action(() => runServer('sandbox', io));
+  program
+    .command('simulators')
+    .description('run only the Exact Online and Twinfield simulators, on a server of their own (for other tools and benchmarks)')
+    .action(async () => {
+      const running = await runStandaloneSimulators(io.env);
+      io.stdout.write(`${JSON.stringify({ url: running.url, exactOnline: running.url + SIMULATOR_PATHS.exactonline, twinfield: running.url + SIMULATOR_PATHS.twinfield })}\n`);
+      io.stderr.write(`Simulators listening on ${running.url} (point a sandbox at them with LEDGERFEED_SANDBOX_UPSTREAM_URL=${running.url})\n`);
+    });
   registerUsers(program, io);
   registerKeys(program, io);
   registerWorkspaces(program, io);
