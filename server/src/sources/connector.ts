@@ -42,6 +42,12 @@ export interface ChangeBatch {
   upserts: UpstreamRow[];
   /** Where to continue after this batch; stored in the same transaction as the batch's rows. */
   cursor: string;
+  /**
+   * More rows of the same unit follow (a book year streamed in pieces): the engine keeps these upserts aside (on
+   * disk) and commits them together with the next batch that is not partial — so a unit that fails half-way leaves
+   * nothing in the mirror. A partial batch carries no deletes; its cursor is not stored.
+   */
+  partial?: boolean;
 }
 
 /** The stored cursor cannot be continued (division moved, deletion log expired…): the engine reloads the table in full. */

@@ -158,14 +158,30 @@ class AdministrationSync {
     return 'reload';
   }
 
-  /** Continues from `cursor` (null: first load), committing each batch with its cursor as it arrives. */
+  /**
+   * Continues from `cursor` (null: first load), committing each batch with its cursor as it arrives. Partial batches
+   * wait in a staging table and commit with the batch that completes their unit; a failure before it drops them.
+   */
   private async incremental(cursor: string | null): Promise<void> {
     const { job } = this;
-    for await (const batch of job.connector.changes(job.table, this.context(), cursor)) {
-      job.signal.throwIfAborted();
-      const { deletes, upserts } = this.convert(batch);
-      const counts = job.writer.applyBatch(job.administration.id, deletes, upserts, batch.cursor);
-      this.count(counts);
+    let staged: StagedReload | null = null;
+    try {
+      for await (const batch of job.connector.changes(job.table, this.context(), cursor)) {
+        job.signal.throwIfAborted();
+        const { deletes, upserts } = this.convert(batch);
+        if (batch.partial) {
+          if (deletes.length > 0) throw new UpstreamMalformed(`${job.table.source} ${job.table.name}: a partial batch for administration ${job.administration.code} carried deletes`, { administration: job.administration.code });
+          staged ??= job.writer.beginReload(job.administration.id);
+          staged.add(upserts);
+          continue;
+        }
+        const counts = staged ? staged.merge({ deletes, upserts, cursor: batch.cursor }) : job.writer.applyBatch(job.administration.id, deletes, upserts, batch.cursor);
+        staged = null;
+        this.count(counts);
+      }
+      if (staged) throw new UpstreamMalformed(`${job.table.source} ${job.table.name}: the changes of administration ${job.administration.code} ended on a partial batch`, { administration: job.administration.code });
+    } finally {
+      staged?.discard();
     }
   }
 

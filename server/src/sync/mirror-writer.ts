@@ -173,31 +173,59 @@ export class StagedReload {
     const admin = MIRROR_ADMINISTRATION;
     const key = this.writer.layout.ownKey.map(quoteIdentifier);
     const sameKey = (left: string, right: string) => key.map((k) => `${left}.${k} = ${right}.${k}`).join(' AND ');
-    const columns = this.writer.table.columns.map((c) => quoteIdentifier(c.name)).join(', ');
     const db = this.db;
     const result = db
       .transaction(() => {
-        const added = db
-          .prepare<[number], number>(`SELECT COUNT(*) FROM ${this.staging} AS s WHERE NOT EXISTS (SELECT 1 FROM ${mirror} AS m WHERE m.${admin} = ? AND ${sameKey('m', 's')})`)
-          .pluck()
-          .get(this.administrationId)!;
-        // `WHERE true` resolves SQLite's parsing ambiguity between a join's ON and the upsert's ON CONFLICT.
-        const written = db
-          .prepare(
-            `INSERT INTO ${mirror} (${admin}, ${MIRROR_HASH}, ${columns}) SELECT ?, ${MIRROR_HASH}, ${columns} FROM ${this.staging} WHERE true
-             ON CONFLICT (${this.writer.conflictTarget()}) DO UPDATE SET ${this.writer.updateSet()} WHERE ${mirror}.${MIRROR_HASH} <> excluded.${MIRROR_HASH}`,
-          )
-          .run(this.administrationId).changes;
+        const { added, changed } = this.upsertStaged();
         const deleted = db
           .prepare(`DELETE FROM ${mirror} WHERE ${admin} = ? AND NOT EXISTS (SELECT 1 FROM ${this.staging} AS s WHERE ${sameKey('s', mirror)})`)
           .run(this.administrationId).changes;
         const rowCount = db.prepare<[], number>(`SELECT COUNT(*) FROM ${this.staging}`).pluck().get()!;
         this.writer.state.replaceAfterReload(this.administrationId, this.writer.table.name, { ...state, rowCount });
-        return { added, changed: written - added, deleted, rowCount };
+        return { added, changed, deleted, rowCount };
       })
       .immediate();
     this.discard();
     return result;
+  }
+
+  /**
+   * Adds the staged rows to the mirror without removing any (the rows of a streamed unit, such as a book year), then
+   * applies `last` — the batch that completes the unit — all in one transaction with its cursor.
+   */
+  merge(last: { deletes: readonly StoredMatch[]; upserts: readonly StoredRow[]; cursor: string }): WriteCounts {
+    this.assertOpen();
+    const result = this.db
+      .transaction((): WriteCounts => {
+        const { added, changed } = this.upsertStaged();
+        this.writer.state.advanceCursor(this.administrationId, this.writer.table.name, last.cursor, added);
+        const rest = this.writer.applyBatch(this.administrationId, last.deletes, last.upserts, last.cursor);
+        return { added: added + rest.added, changed: changed + rest.changed, deleted: rest.deleted };
+      })
+      .immediate();
+    this.discard();
+    return result;
+  }
+
+  /** Inserts staged rows the mirror lacks and rewrites those whose hash differs; inside the caller's transaction. */
+  private upsertStaged(): { added: number; changed: number } {
+    const mirror = this.writer.mirrorName();
+    const admin = MIRROR_ADMINISTRATION;
+    const key = this.writer.layout.ownKey.map(quoteIdentifier);
+    const sameKey = key.map((k) => `m.${k} = s.${k}`).join(' AND ');
+    const columns = this.writer.table.columns.map((c) => quoteIdentifier(c.name)).join(', ');
+    const added = this.db
+      .prepare<[number], number>(`SELECT COUNT(*) FROM ${this.staging} AS s WHERE NOT EXISTS (SELECT 1 FROM ${mirror} AS m WHERE m.${admin} = ? AND ${sameKey})`)
+      .pluck()
+      .get(this.administrationId)!;
+    // `WHERE true` resolves SQLite's parsing ambiguity between a join's ON and the upsert's ON CONFLICT.
+    const written = this.db
+      .prepare(
+        `INSERT INTO ${mirror} (${admin}, ${MIRROR_HASH}, ${columns}) SELECT ?, ${MIRROR_HASH}, ${columns} FROM ${this.staging} WHERE true
+         ON CONFLICT (${this.writer.conflictTarget()}) DO UPDATE SET ${this.writer.updateSet()} WHERE ${mirror}.${MIRROR_HASH} <> excluded.${MIRROR_HASH}`,
+      )
+      .run(this.administrationId).changes;
+    return { added, changed: written - added };
   }
 
   /** Drops the staging table; the mirror keeps what it had. Safe to call more than once. */

@@ -74,11 +74,13 @@ describe('a Ledgerfeed process killed in the middle of a sync', () => {
     running.push(first.child);
     const requests = ALL_TABLES.map((t) => feed(first.url, t.source, `${t.name}?$top=1`).catch(() => undefined));
     const total = 8 * ROWS;
+    const deadline = Date.now() + 30_000;
     // Killed once either large table is half-way: some administrations committed, others in flight.
     for (;;) {
       const lines = ['mirror_exactonline_TransactionLines', 'mirror_twinfield_GeneralLedgerTransactions'].map((table) => mirrorRows(dataDir, table));
       if (lines.some((n) => n > 0 && n < total)) break;
       if (lines.every((n) => n >= total)) throw new Error('the sync finished before it could be interrupted');
+      if (Date.now() > deadline) throw new Error(`no sync made progress within 30 s (${lines.join(', ')} rows)`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     first.child.kill('SIGKILL');

@@ -119,15 +119,15 @@ export async function* transactionChanges(table: TwinfieldTable, ctx: OfficeCont
   }
 
   if (state.years !== undefined) {
-    // First load, year by year, each streamed: its batches keep the year in the cursor, and a last (empty) batch
-    // moves past it once the answer was read to its end — so a crash, or a malformed end of the answer, loads the
-    // year again; rows are upserts, so repeating them is harmless.
+    // First load, year by year, each streamed: its batches are partial (the engine keeps them aside) until a last,
+    // empty one moves the cursor past the year once the answer was read to its well-formed end — so a crash, or an
+    // answer found malformed half-way, leaves nothing of the year in the mirror and the year is loaded again.
     const years = [...state.years];
     while (years.length > 0) {
       const year = years[0];
       const what = `loading ${table.name} of ${year}`;
       for await (const batch of browseBatches(ctx, { code: upstream.browseCode, fields, criteria: [yearCriterion(year), NORMAL_STATUS] }, what, options.batchRows)) {
-        if (batch.rows.length > 0) yield { deletes: [], upserts: lines(batch, what), cursor: cursorText(state.since, years) };
+        if (batch.rows.length > 0) yield { deletes: [], upserts: lines(batch, what), cursor: cursorText(state.since, years), partial: true };
       }
       years.shift();
       yield { deletes: [], upserts: [], cursor: cursorText(state.since, years) };
