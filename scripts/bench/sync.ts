@@ -5,7 +5,7 @@
 // For each service it times the first sync of every table — and of the transaction lines alone — with
 // LEDGERFEED_MAX_PARALLEL=1 and =8 (ideal ratio 8), counts the upstream calls of a second sync with nothing changed
 // per administration and table (from the simulators' statistics), and prints rows a second and Ledgerfeed's peak RSS.
-// Medians of several runs.  Run: npm run bench:sync [-- --rows 2000 --runs 3 --latency 200 --only twinfield]
+// Medians of several runs.  Run: npm run bench:sync [-- --rows 2000 --runs 3 --latency 200 --only twinfield --scope lines]
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -74,7 +74,10 @@ interface Options {
   latencyMs: number;
   minuteMs: number;
   sources: SourceName[];
+  scopes: Scope[];
 }
+
+type Scope = 'all' | 'lines';
 
 function next<T>(child: ChildProcess): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -142,28 +145,28 @@ function resetExactWindows(sims: RunningSimulators): Promise<Response> {
 }
 
 interface Run {
-  first: Record<'all' | 'lines', Record<1 | 8, SyncReport>>;
+  first: Partial<Record<Scope, Record<1 | 8, SyncReport>>>;
   /** Upstream calls of a second sync with nothing changed, per administration and table: max and mean over administrations. */
   second: { max: number; mean: number };
 }
 
 async function runOnce(sims: RunningSimulators, options: Options, source: SourceName): Promise<Run> {
-  const first = { all: {}, lines: {} } as Run['first'];
+  const first: Run['first'] = Object.fromEntries(options.scopes.map((scope) => [scope, {}]));
   let second: Run['second'] = { max: 0, mean: 0 };
   for (const parallel of [1, 8] as const) {
-    for (const scope of ['lines', 'all'] as const) {
+    for (const scope of options.scopes) {
       const lf = await startLedgerfeed(sims, options, parallel);
       try {
         // The one run that meets the per-minute limits starts where a window starts, so its wait is alike every time.
         if (scope === 'all' && parallel === 8) await atWindowStart(options.minuteMs);
         await resetExactWindows(sims);
         freshLimits(sims);
-        first[scope][parallel] = await sync(lf.child, source, scope === 'lines' ? [TRANSACTION_LINES[source]] : undefined);
+        first[scope]![parallel] = await sync(lf.child, source, scope === 'lines' ? [TRANSACTION_LINES[source]] : undefined);
         if (scope === 'all' && parallel === 8) {
           freshLimits(sims);
           await sync(lf.child, source);
           const stats = (source === 'exactonline' ? sims.exactOnline : sims.twinfield).stats;
-          const perTable = [...stats.byAdministration.values()].map((s) => s.requests / first.all[8].tables);
+          const perTable = [...stats.byAdministration.values()].map((s) => s.requests / first.all![8].tables);
           second = { max: Math.max(...perTable), mean: perTable.reduce((a, b) => a + b, 0) / perTable.length };
         }
       } finally {
@@ -185,11 +188,14 @@ function readOptions(): Options {
       latency: { type: 'string', default: '200' },
       'minute-ms': { type: 'string', default: '60000' },
       only: { type: 'string' },
+      scope: { type: 'string', default: 'both' },
     },
   });
+  const scopes: Scope[] = values.scope === 'both' ? ['lines', 'all'] : [values.scope as Scope];
+  if (!scopes.every((s) => s === 'all' || s === 'lines')) throw new Error('--scope takes all, lines or both');
   const sources: SourceName[] = values.only ? [values.only as SourceName] : ['exactonline', 'twinfield'];
   if (!sources.every((s) => s === 'exactonline' || s === 'twinfield')) throw new Error('--only takes exactonline or twinfield');
-  return { rows: Number(values.rows), runs: Number(values.runs), latencyMs: Number(values.latency), minuteMs: Number(values['minute-ms']), sources };
+  return { rows: Number(values.rows), runs: Number(values.runs), latencyMs: Number(values.latency), minuteMs: Number(values['minute-ms']), sources, scopes };
 }
 
 async function main(): Promise<void> {
@@ -203,11 +209,12 @@ async function main(): Promise<void> {
       for (const source of options.sources) {
         const run = await runOnce(sims, options, source);
         runs.get(source)!.push(run);
-        const all = run.first.all;
-        const lines = run.first.lines;
-        console.log(
-          `  run ${i} ${source}: all tables ${(all[1].elapsedMs / 1000).toFixed(1)} s at 1, ${(all[8].elapsedMs / 1000).toFixed(1)} s at 8 (CPU ${(all[8].cpuMs / 1000).toFixed(1)} s); lines ${(lines[1].elapsedMs / 1000).toFixed(1)} s / ${(lines[8].elapsedMs / 1000).toFixed(1)} s (CPU ${(lines[8].cpuMs / 1000).toFixed(1)} s); 2nd sync ≤ ${run.second.max.toFixed(2)} calls/admin/table`,
-        );
+        const described = options.scopes.map((scope) => {
+          const [one, eight] = [run.first[scope]![1], run.first[scope]![8]];
+          return `${scope === 'all' ? 'all tables' : 'lines'} ${(one.elapsedMs / 1000).toFixed(1)} s at 1, ${(eight.elapsedMs / 1000).toFixed(1)} s at 8 (CPU ${(eight.cpuMs / 1000).toFixed(1)} s)`;
+        });
+        const second = options.scopes.includes('all') ? `; 2nd sync ≤ ${run.second.max.toFixed(2)} calls/admin/table` : '';
+        console.log(`  run ${i} ${source}: ${described.join('; ')}${second}`);
       }
     }
   } finally {
@@ -219,21 +226,21 @@ async function main(): Promise<void> {
   const header = ['service', 'scope', 'rows', 'P=1', 'P=8', 'ratio (≥ 7)', 'rows/s P=1', 'rows/s P=8', 'CPU P=8', 'peak RSS P=8'];
   const lines: string[][] = [];
   for (const [source, list] of runs) {
-    for (const scope of ['all', 'lines'] as const) {
-      const at = (p: 1 | 8) => median(list.map((r) => r.first[scope][p].elapsedMs));
-      const rows = list[0].first[scope][8].rows;
+    for (const scope of options.scopes) {
+      const at = (p: 1 | 8) => median(list.map((r) => r.first[scope]![p].elapsedMs));
+      const rows = list[0].first[scope]![8].rows;
       const ratio = at(1) / at(8);
       lines.push([
         source,
-        scope === 'all' ? `all ${list[0].first.all[8].tables} tables` : TRANSACTION_LINES[source],
+        scope === 'all' ? `all ${list[0].first.all![8].tables} tables` : TRANSACTION_LINES[source],
         n(rows),
         s(at(1)),
         s(at(8)),
         `${ratio.toFixed(2)} ${ratio >= 7 ? 'OK' : 'BELOW'}`,
         n(rows / (at(1) / 1000)),
         n(rows / (at(8) / 1000)),
-        s(median(list.map((r) => r.first[scope][8].cpuMs))),
-        `${Math.round(median(list.map((r) => r.first[scope][8].maxRssBytes)) / 2 ** 20)} MB`,
+        s(median(list.map((r) => r.first[scope]![8].cpuMs))),
+        `${Math.round(median(list.map((r) => r.first[scope]![8].maxRssBytes)) / 2 ** 20)} MB`,
       ]);
     }
   }
@@ -242,6 +249,7 @@ async function main(): Promise<void> {
   console.log(`\nFirst sync, medians of ${options.runs} runs (P = LEDGERFEED_MAX_PARALLEL; CPU and peak RSS of Ledgerfeed's own process):`);
   console.log(row(header));
   for (const l of lines) console.log(row(l));
+  if (!options.scopes.includes('all')) return;
   console.log('\nSecond sync with nothing changed, upstream calls per administration and table (target ≤ 2):');
   for (const [source, list] of runs) {
     const max = median(list.map((r) => r.second.max));
