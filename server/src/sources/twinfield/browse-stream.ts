@@ -5,7 +5,7 @@
 // Pure: text in, rows out; the client feeds it chunks of the HTTP body.
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { TwinfieldFault } from './soap';
-import { type BrowseCell, type BrowseColumn, type BrowseKey, type BrowseRow, type CellType, BrowseShapeError } from './browse';
+import { type BrowseCell, type BrowseColumn, type BrowseKey, type BrowseRow, type CellType, BrowseShapeError, cellType } from './browse';
 import { XmlSyntaxError } from './xml';
 
 /** The result document said `result="0"`: Twinfield refused the request (its message, usually Dutch). */
@@ -22,8 +22,6 @@ export class ResultRefused extends Error {
 /** The answer is XML but not the expected shape (no result document, another root than `<browse>`). */
 export class UnexpectedAnswer extends Error {}
 
-const CELL_TYPES = new Set<CellType>(['String', 'Decimal', 'Value', 'Date', 'Datetime', 'Long']);
-const cellType = (value: string | undefined): CellType | undefined => (value && CELL_TYPES.has(value as CellType) ? (value as CellType) : undefined);
 const EMPTY_CELL: BrowseCell = Object.freeze({ text: '' });
 const KEY_PARTS = new Set<keyof BrowseKey>(['office', 'code', 'number', 'line']);
 

@@ -86,7 +86,8 @@ export interface BrowseResult {
 export class BrowseShapeError extends Error {}
 
 const CELL_TYPES = new Set<CellType>(['String', 'Decimal', 'Value', 'Date', 'Datetime', 'Long']);
-const cellType = (value: string | undefined): CellType | undefined => (value && CELL_TYPES.has(value as CellType) ? (value as CellType) : undefined);
+/** A cell's or column's `type` attribute, when it is one Twinfield documents. */
+export const cellType = (value: string | undefined): CellType | undefined => (value && CELL_TYPES.has(value as CellType) ? (value as CellType) : undefined);
 
 /** Reads a `<browse>` element; cells are placed by their field attribute, or by position under `<th>` when optimized. */
 export function readBrowse(browse: XmlObject): BrowseResult {
