@@ -340,6 +340,22 @@ describe("alice's signed-in session against bob's workspace", () => {
     expect(stillWorks.status).toBe(200);
   });
 
+  it("cannot select or deselect bob's administrations through her own connection's form", async () => {
+    const before = bobState();
+    const connection = server.db.prepare("SELECT id FROM connections WHERE workspace_id = ? AND source = 'twinfield'").get(alice.workspace.id) as { id: number };
+    const bobIds = (server.db.prepare('SELECT id FROM administrations WHERE workspace_id = ?').all(bob.workspace.id) as { id: number }[]).map((a) => String(a.id));
+    for (const selection of [bobIds, [], bobIds.slice(0, 3)]) {
+      const request = {
+        method: 'POST',
+        path: `/workspaces/${alice.workspace.slug}/connections/${connection.id}/administrations`,
+        headers: [...webAuth(aliceWeb), ['Content-Type', 'application/x-www-form-urlencoded']] as [string, string][],
+        body: formBody({ _csrf: aliceWeb.csrf, administration: selection }),
+      };
+      expectClean(server.url, request, await send(server.url, request), { status: 303, surface: 'html', absent: bobMarkers });
+      expect(bobState()).toEqual(before);
+    }
+  });
+
   it('cannot finish a connect attempt bob started: his state in her browser is an unknown state, and nothing is connected', async () => {
     const started = await send(server.url, {
       method: 'POST',
