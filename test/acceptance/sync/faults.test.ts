@@ -1,5 +1,5 @@
 // Acceptance of the sync engine when an upstream misbehaves for one administration: HTTP 5xx pages, calls that never
-// answer (the clients' time limit is 1 s here) and bodies that do not parse. A passing fault is retried and the mirror
+// answer (the clients' time limit is 2 s here) and bodies that do not parse. A passing fault is retried and the mirror
 // ends exact; one that keeps failing is reported through the feed as an OData error naming the administration and
 // the upstream's reason — while the other administrations' syncs complete and are committed. Never silently short.
 import { differences, mirrorBooks, simulatorBooks } from './books';
@@ -15,7 +15,7 @@ interface ODataError {
 describe('syncing while an upstream fails for one administration', () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
-    sandbox = await startSandbox({ env: { LEDGERFEED_UPSTREAM_TIMEOUT_S: '1' } });
+    sandbox = await startSandbox({ env: { LEDGERFEED_UPSTREAM_TIMEOUT_S: '2' } });
   });
   afterAll(async () => {
     await sandbox?.close();
@@ -68,7 +68,7 @@ describe('syncing while an upstream fails for one administration', () => {
     ]);
     expect(exactError.message).toContain('Exact Online failed for division 310104');
     expect(exactError.message).toContain('(500)');
-    expect(exactError.message).toContain('Exact Online did not answer within 1 s for division 310105');
+    expect(exactError.message).toContain('Exact Online did not answer within 2 s for division 310105');
 
     expect(twinfield.status).toBe(502);
     const twinfieldError = twinfield.body.error as ODataError;

@@ -67,7 +67,7 @@ describe('Exact Online failures', () => {
     ['a hang', { kind: 'timeout' }, UpstreamTimeout, 'did not answer'],
     ['a truncated body', { kind: 'malformed' }, UpstreamMalformed, 'unreadable'],
   ])('turns %s into a retryable typed error naming the division', async (_name, fault, type, words) => {
-    const { w, connection } = await connected({ exact: { requestTimeoutMs: 400 } });
+    const { w, connection } = await connected({ exact: { requestTimeoutMs: 1500 } });
     await w.control('_faults', { administration: 310103, ...fault });
     const err = await rejectionOf(journals(w, connection, 310103));
     expect(err).toBeInstanceOf(type);

@@ -12,7 +12,7 @@ describe('Twinfield failures', () => {
   let connection: Connection;
   let admin: Administration;
   beforeAll(async () => {
-    h = await startHarness({ source: { requestTimeoutMs: 400 } });
+    h = await startHarness({ source: { requestTimeoutMs: 1500 } });
     connection = await connect(h);
     admin = h.connections.administrations(h.workspaceId, { connectionId: connection.id })[2];
   });

@@ -27,29 +27,53 @@ describe('Twinfield fair-use governor', () => {
   });
 
   it('spends at most the credit budget within any window', async () => {
-    const clock = new AdjustableClock();
-    const governor = new FairUseGovernor(clock, { minuteMs: 60, windowMarginMs: 0, creditsPerClientOrganisation: 5, creditsPerClient: 1000 });
-    const admitted: number[] = [];
-    await Promise.all(
-      Array.from({ length: 12 }, async () => {
-        const release = await governor.admit(key('A'), 1);
-        admitted.push(clock.now());
-        release();
-      }),
-    );
-    for (const at of admitted) expect(admitted.filter((t) => t > at - 60 && t <= at).length).toBeLessThanOrEqual(5);
+    // Fake timers: time moves only when a timer fires, so each admission is stamped with the instant it was decided
+    // (with real time, a stamp taken a millisecond late lands in the next window and fakes an overspend).
+    jest.useFakeTimers({ now: Date.UTC(2025, 0, 1) });
+    try {
+      const clock = new AdjustableClock();
+      const governor = new FairUseGovernor(clock, { minuteMs: 60, windowMarginMs: 0, creditsPerClientOrganisation: 5, creditsPerClient: 1000 });
+      const admitted: number[] = [];
+      const all = Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const release = await governor.admit(key('A'), 1);
+          admitted.push(clock.now());
+          release();
+        }),
+      );
+      await jest.advanceTimersByTimeAsync(1000);
+      await all;
+      expect(admitted).toHaveLength(12);
+      for (const at of admitted) expect(admitted.filter((t) => t > at - 60 && t <= at).length).toBeLessThanOrEqual(5);
+      // …and it waits no longer than it must: twelve calls at five a window take three windows.
+      expect(Math.max(...admitted) - Math.min(...admitted)).toBeLessThanOrEqual(2 * 60 + 2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('believes the service when it reports less budget left than counted (another program spends it too)', async () => {
-    const clock = new AdjustableClock();
-    const governor = new FairUseGovernor(clock, { minuteMs: 80, windowMarginMs: 0, creditsPerClientOrganisation: 500 });
-    const release = await governor.admit(key('A'), 1);
-    release();
-    const reportedAt = clock.now();
-    governor.observe(key('A'), 500, 0);
-    const again = await governor.admit(key('A'), 1);
-    again();
-    expect(clock.now() - reportedAt).toBeGreaterThanOrEqual(80);
+    jest.useFakeTimers({ now: Date.UTC(2025, 0, 1) });
+    try {
+      const clock = new AdjustableClock();
+      const governor = new FairUseGovernor(clock, { minuteMs: 80, windowMarginMs: 0, creditsPerClientOrganisation: 500 });
+      const release = await governor.admit(key('A'), 1);
+      release();
+      const reportedAt = clock.now();
+      governor.observe(key('A'), 500, 0);
+      let admittedAt: number | null = null;
+      const again = governor.admit(key('A'), 1).then((r) => {
+        admittedAt = clock.now();
+        r();
+      });
+      await jest.advanceTimersByTimeAsync(79);
+      expect(admittedAt).toBeNull();
+      await jest.advanceTimersByTimeAsync(200);
+      await again;
+      expect(admittedAt! - reportedAt).toBeGreaterThanOrEqual(80);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('keeps an organisation waiting after a 429 for the time the service asked', async () => {
