@@ -7,13 +7,16 @@
 import { AuthorizationCode } from 'simple-oauth2';
 import type { Clock } from '../../clock';
 import { SECOND } from '../../clock';
+import { TokenRequestFailed, tokenRequestFailure, tokenSetFrom } from '../oauth-tokens';
 import { RefreshRejected, type RefreshFunction, type TokenPolicy, type TokenSet } from '../tokens';
+
+export { TokenRequestFailed };
 
 /** Exact's access tokens live 600 s and may not be refreshed before they are 570 s old. */
 export const EXACT_TOKEN_POLICY: TokenPolicy = { refreshWindowMs: 30 * SECOND, minAccessAgeMs: 570 * SECOND };
 
-/** Used when a token answer has no readable `expires_in` (Exact's documented lifetime). */
-const DEFAULT_ACCESS_LIFETIME_S = 600;
+/** The service in messages, and the lifetime assumed when a token answer has no readable `expires_in` (Exact's documented 600 s). */
+const SERVICE = { name: 'Exact Online', defaultLifetimeS: 600 };
 
 export const RECONNECT_HINT = 'Reconnect Exact Online on the workspace page.';
 
@@ -25,29 +28,6 @@ export interface ExactOAuthOptions {
   clock: Clock;
   /** Time limit of a token request (ms, default 30 s). */
   timeoutMs?: number;
-}
-
-/** A token request failed; `kind` says why, `message` is safe to show (never holds a token or code). */
-export class TokenRequestFailed extends Error {
-  constructor(
-    readonly kind: 'refused' | 'unavailable' | 'not_configured',
-    message: string,
-    readonly status?: number,
-    readonly error?: string,
-    readonly description?: string,
-    readonly reasonHeader?: string,
-  ) {
-    super(message);
-    this.name = 'TokenRequestFailed';
-  }
-}
-
-/** The parts of a Boom error from simple-oauth2's HTTP client (@hapi/wreck) that are safe to read. */
-interface WreckFailure {
-  isBoom?: boolean;
-  message?: string;
-  output?: { statusCode?: number };
-  data?: { isResponseError?: boolean; payload?: unknown; res?: { statusCode?: number; headers?: Record<string, string | string[] | undefined> } } | null;
 }
 
 export class ExactOnlineOAuth {
@@ -88,9 +68,9 @@ export class ExactOnlineOAuth {
     const requestedAt = this.options.clock.now();
     try {
       const token = await grant.getToken({ code, redirect_uri: redirectUri });
-      return this.tokenSet(token.token, requestedAt);
+      return tokenSetFrom(token.token, requestedAt, SERVICE);
     } catch (err) {
-      throw this.failure(err, 'exchanging the authorization code');
+      throw tokenRequestFailure(err, SERVICE.name, 'exchanging the authorization code');
     }
   }
 
@@ -102,9 +82,9 @@ export class ExactOnlineOAuth {
     const requestedAt = this.options.clock.now();
     try {
       const token = await this.grant.createToken({ refresh_token: refreshToken }).refresh();
-      return this.tokenSet(token.token, requestedAt);
+      return tokenSetFrom(token.token, requestedAt, SERVICE);
     } catch (err) {
-      throw classifyRefreshFailure(err instanceof TokenRequestFailed ? err : this.failure(err, 'renewing the login'));
+      throw classifyRefreshFailure(err instanceof TokenRequestFailed ? err : tokenRequestFailure(err, SERVICE.name, 'renewing the login'));
     }
   };
 
@@ -115,41 +95,7 @@ export class ExactOnlineOAuth {
     return this.grant;
   }
 
-  /** Expiry counted from when the request was sent, so a slow answer never makes a token look younger than it is. */
-  private tokenSet(body: Record<string, unknown>, requestedAt: number): TokenSet {
-    const accessToken = body.access_token;
-    if (typeof accessToken !== 'string' || accessToken === '') {
-      throw new TokenRequestFailed('unavailable', 'Exact Online answered the token request without an access token.');
-    }
-    const seconds = Number.parseInt(String(body.expires_in ?? ''), 10);
-    const lifetime = Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_ACCESS_LIFETIME_S;
-    const refreshToken = typeof body.refresh_token === 'string' && body.refresh_token !== '' ? body.refresh_token : null;
-    return { accessToken, accessExpiresAt: requestedAt + lifetime * SECOND, refreshToken };
-  }
 
-  /** Turns what the HTTP client threw into a TokenRequestFailed that holds nothing secret. */
-  private failure(err: unknown, doing: string): TokenRequestFailed {
-    if (err instanceof TokenRequestFailed) return err;
-    const boom = err as WreckFailure;
-    const res = boom?.data?.res;
-    if (boom?.isBoom && boom.data?.isResponseError && res?.statusCode) {
-      const status = res.statusCode;
-      const payload = boom.data.payload;
-      const body = payload && typeof payload === 'object' && !Buffer.isBuffer(payload) ? (payload as Record<string, unknown>) : {};
-      const error = typeof body.error === 'string' ? body.error : undefined;
-      const description = typeof body.error_description === 'string' ? body.error_description.slice(0, 300) : undefined;
-      const reasonRaw = res.headers?.reason;
-      const reasonHeader = Array.isArray(reasonRaw) ? reasonRaw[0] : reasonRaw;
-      const detail = [error, description].filter(Boolean).join(': ') || `HTTP ${status}`;
-      const kind = status >= 500 || status === 429 || status === 408 ? 'unavailable' : 'refused';
-      return new TokenRequestFailed(kind, `Exact Online refused ${doing} (${status}, ${detail}).`, status, error, description, reasonHeader);
-    }
-    if (boom?.isBoom && boom.output?.statusCode === 504) return new TokenRequestFailed('unavailable', `Exact Online did not answer in time while ${doing}.`);
-    if (boom?.isBoom && res?.statusCode) return new TokenRequestFailed('unavailable', `Exact Online answered ${doing} with something that is not a token (${res.statusCode}).`, res.statusCode);
-    // Network failures: the message of the underlying error names the host, never a token.
-    const reason = err instanceof Error ? err.message.slice(0, 200) : 'unknown error';
-    return new TokenRequestFailed('unavailable', `Exact Online could not be reached while ${doing} (${reason}).`);
-  }
 }
 
 /**

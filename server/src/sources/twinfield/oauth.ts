@@ -6,7 +6,10 @@
 import { AuthorizationCode } from 'simple-oauth2';
 import type { Clock } from '../../clock';
 import { SECOND } from '../../clock';
+import { TokenRequestFailed, tokenRequestFailure, tokenSetFrom } from '../oauth-tokens';
 import { RefreshRejected, type RefreshFunction, type TokenPolicy, type TokenSet } from '../tokens';
+
+export { TokenRequestFailed };
 
 /** Access tokens live an hour: renew a minute before; Twinfield has no minimum age. */
 export const TWINFIELD_TOKEN_POLICY: TokenPolicy = { refreshWindowMs: 60 * SECOND, minAccessAgeMs: 0 };
@@ -14,7 +17,7 @@ export const TWINFIELD_TOKEN_POLICY: TokenPolicy = { refreshWindowMs: 60 * SECON
 export const TWINFIELD_SCOPES = ['openid', 'twf.user', 'twf.organisation', 'twf.organisationUser', 'offline_access'] as const;
 
 const CONNECT_PATH = '/auth/authentication/connect';
-const DEFAULT_ACCESS_LIFETIME_S = 3600;
+const SERVICE = { name: 'Twinfield', defaultLifetimeS: 3600 };
 
 export const RECONNECT_HINT = 'Connect Twinfield again from the workspace page.';
 
@@ -28,19 +31,6 @@ export interface TwinfieldOAuthOptions {
   timeoutMs: number;
 }
 
-/** A token request failed; `message` is safe to show (it never holds a token or code). */
-export class TokenRequestFailed extends Error {
-  constructor(
-    readonly kind: 'refused' | 'unavailable' | 'not_configured',
-    message: string,
-    readonly status?: number,
-    readonly error?: string,
-  ) {
-    super(message);
-    this.name = 'TokenRequestFailed';
-  }
-}
-
 /** What accesstokenvalidation says about an access token. */
 export interface TokenFacts {
   organisationCode: string;
@@ -52,13 +42,6 @@ export interface TokenFacts {
   expiresAt?: number;
   notBefore?: number;
   scopes: string[];
-}
-
-/** The parts of a Boom error from simple-oauth2's HTTP client (@hapi/wreck) that are safe to read. */
-interface WreckFailure {
-  isBoom?: boolean;
-  output?: { statusCode?: number };
-  data?: { isResponseError?: boolean; payload?: unknown; res?: { statusCode?: number } } | null;
 }
 
 export class TwinfieldOAuth {
@@ -98,9 +81,9 @@ export class TwinfieldOAuth {
     try {
       const token = await grant.getToken({ code: input.code, redirect_uri: input.redirectUri, ...(input.codeVerifier ? { code_verifier: input.codeVerifier } : {}) });
       const body = token.token as Record<string, unknown>;
-      return { ...this.tokenSet(body, requestedAt), idToken: typeof body.id_token === 'string' ? body.id_token : undefined };
+      return { ...tokenSetFrom(body, requestedAt, SERVICE), idToken: typeof body.id_token === 'string' ? body.id_token : undefined };
     } catch (err) {
-      throw this.failure(err, 'exchanging the authorization code');
+      throw tokenRequestFailure(err, SERVICE.name, 'exchanging the authorization code');
     }
   }
 
@@ -111,9 +94,9 @@ export class TwinfieldOAuth {
     const requestedAt = this.options.clock.now();
     try {
       const token = await this.requireGrant().createToken({ refresh_token: refreshToken }).refresh();
-      return this.tokenSet(token.token as Record<string, unknown>, requestedAt);
+      return tokenSetFrom(token.token as Record<string, unknown>, requestedAt, SERVICE);
     } catch (err) {
-      throw classifyRefreshFailure(err instanceof TokenRequestFailed ? err : this.failure(err, 'renewing the login'));
+      throw classifyRefreshFailure(err instanceof TokenRequestFailed ? err : tokenRequestFailure(err, SERVICE.name, 'renewing the login'));
     }
   };
 
@@ -191,36 +174,7 @@ export class TwinfieldOAuth {
     return this.grant.code;
   }
 
-  /** Expiry counted from when the request was sent, so a slow answer never makes a token look younger than it is. */
-  private tokenSet(body: Record<string, unknown>, requestedAt: number): TokenSet {
-    const accessToken = body.access_token;
-    if (typeof accessToken !== 'string' || accessToken === '') {
-      throw new TokenRequestFailed('unavailable', 'Twinfield answered the token request without an access token.');
-    }
-    const seconds = Number.parseInt(String(body.expires_in ?? ''), 10);
-    const lifetime = Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_ACCESS_LIFETIME_S;
-    const refreshToken = typeof body.refresh_token === 'string' && body.refresh_token !== '' ? body.refresh_token : null;
-    return { accessToken, accessExpiresAt: requestedAt + lifetime * SECOND, refreshToken };
-  }
 
-  /** Turns what the HTTP client threw into a TokenRequestFailed that holds nothing secret. */
-  private failure(err: unknown, doing: string): TokenRequestFailed {
-    if (err instanceof TokenRequestFailed) return err;
-    const boom = err as WreckFailure;
-    const res = boom?.data?.res;
-    if (boom?.isBoom && boom.data?.isResponseError && res?.statusCode) {
-      const status = res.statusCode;
-      const payload = boom.data.payload;
-      const body = payload && typeof payload === 'object' && !Buffer.isBuffer(payload) ? (payload as Record<string, unknown>) : {};
-      const error = typeof body.error === 'string' ? body.error : undefined;
-      const kind = status >= 500 || status === 429 || status === 408 ? 'unavailable' : 'refused';
-      return new TokenRequestFailed(kind, `Twinfield refused ${doing} (${status}${error ? `, ${error}` : ''}).`, status, error);
-    }
-    if (boom?.isBoom && boom.output?.statusCode === 504) return new TokenRequestFailed('unavailable', `Twinfield did not answer in time while ${doing}.`);
-    if (boom?.isBoom && res?.statusCode) return new TokenRequestFailed('unavailable', `Twinfield answered something that is not a token while ${doing} (${res.statusCode}).`, res.statusCode);
-    const reason = err instanceof Error ? err.message.slice(0, 200) : 'unknown error';
-    return new TokenRequestFailed('unavailable', `Twinfield could not be reached while ${doing} (${reason}).`);
-  }
 }
 
 /**
