@@ -137,6 +137,15 @@ describe('rate-limit headers', () => {
   });
   afterAll(() => sb.close());
 
+  it('announce 5,000 calls a day and 60 a minute under the default configuration', async () => {
+    const first = await apiGet(`${sb.api}/310101/financial/Journals`, token);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('X-RateLimit-Limit')).toBe('5000');
+    expect(first.headers.get('X-RateLimit-Remaining')).toBe('4999');
+    expect(first.headers.get('X-RateLimit-Minutely-Limit')).toBe('60');
+    expect(first.headers.get('X-RateLimit-Minutely-Remaining')).toBe('59');
+  });
+
   it('come with every API answer: success, errors and refusals', async () => {
     const answers = [
       await apiGet(`${sb.api}/current/Me`, token),

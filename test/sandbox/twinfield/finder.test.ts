@@ -103,6 +103,30 @@ describe('offices (OFF)', () => {
     expect(items(result).map((i) => i[0])).toEqual(h.sim.offices);
     expect(items(result)[2]).toEqual(['NLA310103', 'Hoveniersbedrijf Groen & Co', 'NL']);
   });
+
+  it('pages the offices with firstRow/maxRows, every page telling the same TotalRows', async () => {
+    const pages: string[][] = [];
+    for (let firstRow = 1; firstRow <= h.sim.offices.length; firstRow += 3) {
+      const { result } = await search({ type: 'OFF', companyCode: '', firstRow, maxRows: 3 });
+      expect(result.data.TotalRows).toBe(String(h.sim.offices.length));
+      pages.push(codes(result));
+    }
+    expect(pages.map((p) => p.length)).toEqual([3, 3, 2]);
+    expect(pages.flat()).toEqual(h.sim.offices);
+    const beyond = await search({ type: 'OFF', companyCode: '', firstRow: h.sim.offices.length + 1, maxRows: 3 });
+    expect(codes(beyond.result)).toEqual([]);
+    expect(beyond.result.data.TotalRows).toBe(String(h.sim.offices.length));
+    // TotalRows counts what the pattern matched, not every office.
+    const matching = await search({ type: 'OFF', companyCode: '', pattern: '*B.V.', field: 2, firstRow: 2, maxRows: 1 });
+    expect(codes(matching.result)).toEqual(['NLA310106']);
+    expect(matching.result.data.TotalRows).toBe('2');
+  });
+
+  it('refuses maxRows 0 for offices with ParameterTooSmall', async () => {
+    const { result } = await search({ type: 'OFF', companyCode: '', maxRows: 0 });
+    expect(result.SearchResult.MessageOfErrorCodes).toMatchObject({ Type: 'Error', Code: 'ParameterTooSmall' });
+    expect(result.data).toBeUndefined();
+  });
 });
 
 describe('errors', () => {

@@ -18,6 +18,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Where a simulator answers: the request helpers need no more, so they also drive one started elsewhere. */
+export type Simulator = Pick<Harness, 'base'>;
+
 /** The tests' "now": after every demo booking, so "modified since now" finds only simulated changes. */
 export const TEST_START = Date.UTC(2027, 0, 15, 12, 0, 0);
 
@@ -60,7 +63,7 @@ export interface AuthorizeQuery {
   nonce?: string;
 }
 
-export function authorizeUrl(h: Harness, query: AuthorizeQuery = {}): string {
+export function authorizeUrl(h: Simulator, query: AuthorizeQuery = {}): string {
   const params = new URLSearchParams({
     client_id: TWINFIELD_SANDBOX.clientId,
     redirect_uri: REDIRECT_URI,
@@ -90,7 +93,7 @@ export function formFields(html: string): URLSearchParams {
 
 /** Opens the login form and submits it; resolves to the redirect (Location) the browser would follow. */
 export async function submitLogin(
-  h: Harness,
+  h: Simulator,
   query: AuthorizeQuery = {},
   form: { username?: string; password?: string; organisation?: string; action?: 'login' | 'cancel' } = {},
 ): Promise<Response> {
@@ -108,7 +111,7 @@ export const basicAuth = (id: string = TWINFIELD_SANDBOX.clientId, secret: strin
 /** A response body as JSON, untyped (the tests assert its shape). */
 export const json = (response: Response): Promise<any> => response.json();
 
-export async function tokenRequest(h: Harness, form: Record<string, string>, authorization = basicAuth()): Promise<Response> {
+export async function tokenRequest(h: Simulator, form: Record<string, string>, authorization = basicAuth()): Promise<Response> {
   return fetch(`${h.base}/auth/authentication/connect/token`, {
     method: 'POST',
     headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
@@ -125,7 +128,7 @@ export interface Tokens {
 }
 
 /** The whole code grant: login form, code, token. */
-export async function login(h: Harness, query: AuthorizeQuery = {}, organisation?: string): Promise<Tokens> {
+export async function login(h: Simulator, query: AuthorizeQuery = {}, organisation?: string): Promise<Tokens> {
   const redirect = await submitLogin(h, query, { organisation });
   const location = new URL(redirect.headers.get('location') ?? '');
   const code = location.searchParams.get('code');
@@ -165,7 +168,7 @@ export interface SoapResponse {
   text: string;
 }
 
-export async function postSoap(h: Harness, path: string, action: string, envelope: string, contentType = 'text/xml; charset=utf-8'): Promise<SoapResponse> {
+export async function postSoap(h: Simulator, path: string, action: string, envelope: string, contentType = 'text/xml; charset=utf-8'): Promise<SoapResponse> {
   const response = await fetch(`${h.base}${path}`, { method: 'POST', headers: { 'content-type': contentType, soapaction: `"${action}"` }, body: envelope });
   return { status: response.status, headers: response.headers, text: await response.text() };
 }
@@ -204,7 +207,7 @@ export function soapFault(response: SoapResponse): SoapFaultInfo {
 }
 
 /** ProcessXmlString with the request entity-escaped (or in CDATA); the result document parsed. */
-export async function processXmlString(h: Harness, header: HeaderFields, xmlRequest: string, cdata = false): Promise<{ response: SoapResponse; result: Record<string, any> }> {
+export async function processXmlString(h: Simulator, header: HeaderFields, xmlRequest: string, cdata = false): Promise<{ response: SoapResponse; result: Record<string, any> }> {
   const payload = cdata ? `<![CDATA[${xmlRequest}]]>` : escapeXml(xmlRequest);
   const response = await postSoap(h, '/webservices/processxml.asmx', `${TWINFIELD}ProcessXmlString`, asmxEnvelope(header, `<ProcessXmlString xmlns="${TWINFIELD}"><xmlRequest>${payload}</xmlRequest></ProcessXmlString>`));
   if (response.status !== 200) return { response, result: {} };
@@ -213,7 +216,7 @@ export async function processXmlString(h: Harness, header: HeaderFields, xmlRequ
 }
 
 /** ProcessXmlDocument with the request as XML; the result element parsed. */
-export async function processXmlDocument(h: Harness, header: HeaderFields, xmlRequest: string): Promise<{ response: SoapResponse; result: Record<string, any> }> {
+export async function processXmlDocument(h: Simulator, header: HeaderFields, xmlRequest: string): Promise<{ response: SoapResponse; result: Record<string, any> }> {
   const response = await postSoap(h, '/webservices/processxml.asmx', `${TWINFIELD}ProcessXmlDocument`, asmxEnvelope(header, `<ProcessXmlDocument xmlns="${TWINFIELD}"><xmlRequest>${xmlRequest}</xmlRequest></ProcessXmlDocument>`));
   if (response.status !== 200) return { response, result: {} };
   return { response, result: soapBody(response).ProcessXmlDocumentResponse.ProcessXmlDocumentResult };
@@ -267,7 +270,7 @@ export function cents(value: string): number {
 // ----------------------------------------------------------------------------------------------- controls
 
 /** Calls a sandbox control (`/_stats`, `/_simulate`, …); a body makes it a JSON POST. */
-export async function control(h: Harness, path: string, body?: unknown, method?: 'GET' | 'POST'): Promise<{ status: number; json: any }> {
+export async function control(h: Simulator, path: string, body?: unknown, method?: 'GET' | 'POST'): Promise<{ status: number; json: any }> {
   const response = await fetch(`${h.base}${path}`, {
     method: method ?? (body === undefined ? 'GET' : 'POST'),
     headers: body === undefined ? undefined : { 'content-type': 'application/json' },
@@ -276,7 +279,7 @@ export async function control(h: Harness, path: string, body?: unknown, method?:
   return { status: response.status, json: await response.json() };
 }
 
-export async function advanceClock(h: Harness, advanceMs: number): Promise<void> {
+export async function advanceClock(h: Simulator, advanceMs: number): Promise<void> {
   const { status } = await control(h, '/_clock', { advanceMs });
   if (status !== 200) throw new Error(`the clock did not move (${status})`);
 }

@@ -142,13 +142,46 @@ describe('token', () => {
     expect(await response.json()).toEqual({ error: 'invalid_grant' });
   });
 
-  it('refuses a wrong client secret or a missing Basic header with invalid_client', async () => {
+  it('refuses a wrong client secret in the Basic header with 401 invalid_client, and without one with 400', async () => {
     const code = await codeFor();
-    for (const authorization of [basicAuth(TWINFIELD_SANDBOX.clientId, 'not-the-secret'), '']) {
+    const wrong = await tokenRequest(h, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI }, basicAuth(TWINFIELD_SANDBOX.clientId, 'not-the-secret'));
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toEqual({ error: 'invalid_client' });
+    const missing = await tokenRequest(h, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI }, '');
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toEqual({ error: 'invalid_client' });
+  });
+
+  it('answers 401 invalid_client, not a server error, for Basic credentials that do not decode', async () => {
+    const code = await codeFor();
+    const raw = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
+    for (const authorization of [basicAuth('%E0%A4%A', TWINFIELD_SANDBOX.clientSecret), basicAuth(TWINFIELD_SANDBOX.clientId, '100%'), raw('no-colon-here')]) {
       const response = await tokenRequest(h, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI }, authorization);
-      expect(response.status).toBe(400);
+      expect([authorization, response.status]).toEqual([authorization, 401]);
       expect(await response.json()).toEqual({ error: 'invalid_client' });
     }
+    // None of them used up the code.
+    expect((await tokenRequest(h, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI })).status).toBe(200);
+  });
+
+  it('reads the Basic parts form-encoded, as RFC 6749 sends them', async () => {
+    const code = await codeFor();
+    const encoded = (text: string) => text.replace(/-/g, '%2D');
+    const response = await tokenRequest(h, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI }, basicAuth(encoded(TWINFIELD_SANDBOX.clientId), encoded(TWINFIELD_SANDBOX.clientSecret)));
+    expect(response.status).toBe(200);
+  });
+
+  it('refuses client credentials in the form body: Twinfield authenticates the app with HTTP Basic only', async () => {
+    const code = await codeFor();
+    const inBody = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: TWINFIELD_SANDBOX.clientId, client_secret: TWINFIELD_SANDBOX.clientSecret };
+    const response = await tokenRequest(h, inBody, '');
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: 'invalid_client' });
+    const refresh = await tokenRequest(h, { grant_type: 'refresh_token', refresh_token: (await login(h)).refresh_token!, client_id: TWINFIELD_SANDBOX.clientId, client_secret: TWINFIELD_SANDBOX.clientSecret }, '');
+    expect(refresh.status).toBe(400);
+    expect(await refresh.json()).toEqual({ error: 'invalid_client' });
+    const discovery = await json(await fetch(`${h.base}/auth/authentication/.well-known/openid-configuration`));
+    expect(discovery.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic']);
   });
 
   it('refuses an unknown grant type', async () => {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import type { Clock } from '../../clock';
 import { DAY, MINUTE, SECOND } from '../../clock';
+import { basicClientAuth } from '../common/clientAuth';
 import type { SimulatorStats } from '../common/controls';
 import type { DemoUser } from './entities';
 
@@ -229,27 +230,14 @@ export function oauthRouter({ authority, user, stats }: OAuthRouterOptions): exp
     stats.tokenRequests++;
     const body = (req.body ?? {}) as Record<string, unknown>;
     const field = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
-    let clientId = field('client_id');
-    let clientSecret = field('client_secret');
-    const basic = /^Basic\s+(.+)$/i.exec(req.get('authorization') ?? '');
-    if (basic) {
-      const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      // RFC 6749 form-encodes the parts; an undecodable one is simply a wrong credential.
-      const part = (text: string) => {
-        try {
-          return decodeURIComponent(text.replace(/\+/g, ' '));
-        } catch {
-          return undefined;
-        }
-      };
-      clientId = colon >= 0 ? part(decoded.slice(0, colon)) : undefined;
-      clientSecret = colon >= 0 ? part(decoded.slice(colon + 1)) : undefined;
-    }
+    // Exact takes the app's credentials in the form or in a Basic header; the header wins.
+    const basic = basicClientAuth(req.get('authorization'));
+    const clientId = basic.kind === 'none' ? field('client_id') : basic.kind === 'basic' ? basic.clientId : undefined;
+    const clientSecret = basic.kind === 'none' ? field('client_secret') : basic.kind === 'basic' ? basic.clientSecret : undefined;
     const app = authority.app(clientId);
     res.set('Cache-Control', 'no-store');
     if (!app || app.clientSecret !== clientSecret) {
-      return void res.status(basic ? 401 : 400).json({ error: 'invalid_client' });
+      return void res.status(basic.kind === 'none' ? 400 : 401).json({ error: 'invalid_client' });
     }
     const grantType = field('grant_type');
     let result: TokenResult;

@@ -4,6 +4,7 @@
 import { createSign, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { sleep } from '../../clock';
+import { basicClientAuth } from '../common/clientAuth';
 import type { SimulatorStats } from '../common/controls';
 import { ACCESS_TOKEN_LIFETIME_MS, type AccessTokenRecord, type Grant, type IdentityStore, KNOWN_SCOPES, TWINFIELD_SANDBOX } from './identity';
 
@@ -130,20 +131,6 @@ class IdTokenSigner {
   }
 }
 
-function clientCredentials(req: Request): { clientId: string; clientSecret: string } | undefined {
-  const header = req.get('authorization') ?? '';
-  const basic = /^Basic\s+(.+)$/i.exec(header);
-  if (basic) {
-    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return undefined;
-    return { clientId: decodeURIComponent(decoded.slice(0, colon)), clientSecret: decodeURIComponent(decoded.slice(colon + 1)) };
-  }
-  const body = req.body as Record<string, unknown>;
-  if (typeof body.client_id === 'string' && typeof body.client_secret === 'string') return { clientId: body.client_id, clientSecret: body.client_secret };
-  return undefined;
-}
-
 export function oauthRouter(context: OAuthContext): express.Router {
   const { identity, stats } = context;
   const router = express.Router();
@@ -177,9 +164,11 @@ export function oauthRouter(context: OAuthContext): express.Router {
       stats.tokenRequests++;
       await latency();
       res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
-      const credentials = clientCredentials(req);
-      if (!credentials || !identity.checkClient(credentials.clientId, credentials.clientSecret)) {
-        res.status(400).json({ error: 'invalid_client' });
+      // Twinfield authenticates the app by HTTP Basic only: credentials in the form are no authentication.
+      const credentials = basicClientAuth(req.get('authorization'));
+      if (credentials.kind !== 'basic' || !identity.checkClient(credentials.clientId, credentials.clientSecret)) {
+        // RFC 6749 §5.2: 401 when the client tried to authenticate with the Authorization header.
+        res.status(credentials.kind === 'none' ? 400 : 401).json({ error: 'invalid_client' });
         return;
       }
       const body = req.body as Record<string, unknown>;
@@ -254,7 +243,7 @@ export function oauthRouter(context: OAuthContext): express.Router {
       scopes_supported: [...KNOWN_SCOPES],
       response_types_supported: ['code'],
       grant_types_supported: ['authorization_code', 'refresh_token'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic'],
       id_token_signing_alg_values_supported: ['RS256'],
     });
   });
