@@ -15,6 +15,8 @@ import { loadConfig } from '../../server/src/config';
 import { createLogger } from '../../server/src/logger';
 import { startSimulators, type RunningSimulators } from '../../server/src/sandbox/standalone';
 import { startServer } from '../../server/src/server';
+import { EXACT_TABLES } from '../../server/src/sources/exactonline/tables';
+import { TWINFIELD_TABLES } from '../../server/src/sources/twinfield/tables';
 import type { SourceName } from '../../server/src/tables/description';
 
 const TRANSACTION_LINES: Record<SourceName, string> = { exactonline: 'TransactionLines', twinfield: 'GeneralLedgerTransactions' };
@@ -146,13 +148,13 @@ function resetExactWindows(sims: RunningSimulators): Promise<Response> {
 
 interface Run {
   first: Partial<Record<Scope, Record<1 | 8, SyncReport>>>;
-  /** Upstream calls of a second sync with nothing changed, per administration and table: max and mean over administrations. */
-  second: { max: number; mean: number };
+  /** Upstream calls of a second sync with nothing changed, per administration and table: the most, the mean, and where the most was. */
+  second: { max: number; mean: number; worst: string };
 }
 
 async function runOnce(sims: RunningSimulators, options: Options, source: SourceName): Promise<Run> {
   const first: Run['first'] = Object.fromEntries(options.scopes.map((scope) => [scope, {}]));
-  let second: Run['second'] = { max: 0, mean: 0 };
+  let second: Run['second'] = { max: 0, mean: 0, worst: '' };
   for (const parallel of [1, 8] as const) {
     for (const scope of options.scopes) {
       const lf = await startLedgerfeed(sims, options, parallel);
@@ -163,11 +165,17 @@ async function runOnce(sims: RunningSimulators, options: Options, source: Source
         freshLimits(sims);
         first[scope]![parallel] = await sync(lf.child, source, scope === 'lines' ? [TRANSACTION_LINES[source]] : undefined);
         if (scope === 'all' && parallel === 8) {
+          // Table by table, so each count belongs to one table and administration (the simulators count per administration).
           freshLimits(sims);
-          await sync(lf.child, source);
           const stats = (source === 'exactonline' ? sims.exactOnline : sims.twinfield).stats;
-          const perTable = [...stats.byAdministration.values()].map((s) => s.requests / first.all![8].tables);
-          second = { max: Math.max(...perTable), mean: perTable.reduce((a, b) => a + b, 0) / perTable.length };
+          const counts: { where: string; calls: number }[] = [];
+          for (const table of (source === 'exactonline' ? EXACT_TABLES : TWINFIELD_TABLES).map((t) => t.name)) {
+            const before = new Map([...stats.byAdministration].map(([a, s]) => [a, s.requests]));
+            await sync(lf.child, source, [table]);
+            for (const [administration, s] of stats.byAdministration) counts.push({ where: `${table} ${administration}`, calls: s.requests - (before.get(administration) ?? 0) });
+          }
+          const worst = counts.reduce((a, b) => (b.calls > a.calls ? b : a));
+          second = { max: worst.calls, mean: counts.reduce((n, c) => n + c.calls, 0) / counts.length, worst: worst.where };
         }
       } finally {
         await lf.stop();
@@ -213,7 +221,7 @@ async function main(): Promise<void> {
           const [one, eight] = [run.first[scope]![1], run.first[scope]![8]];
           return `${scope === 'all' ? 'all tables' : 'lines'} ${(one.elapsedMs / 1000).toFixed(1)} s at 1, ${(eight.elapsedMs / 1000).toFixed(1)} s at 8 (CPU ${(eight.cpuMs / 1000).toFixed(1)} s)`;
         });
-        const second = options.scopes.includes('all') ? `; 2nd sync ≤ ${run.second.max.toFixed(2)} calls/admin/table` : '';
+        const second = options.scopes.includes('all') ? `; 2nd sync ≤ ${run.second.max} calls/admin/table` : '';
         console.log(`  run ${i} ${source}: ${described.join('; ')}${second}`);
       }
     }
@@ -253,7 +261,8 @@ async function main(): Promise<void> {
   console.log('\nSecond sync with nothing changed, upstream calls per administration and table (target ≤ 2):');
   for (const [source, list] of runs) {
     const max = median(list.map((r) => r.second.max));
-    console.log(`  ${source.padEnd(12)} max ${max.toFixed(2)}, mean ${median(list.map((r) => r.second.mean)).toFixed(2)} ${max <= 2 ? 'OK' : 'ABOVE TARGET'}`);
+    const worst = list.find((r) => r.second.max === max)?.second.worst ?? '';
+    console.log(`  ${source.padEnd(12)} max ${max} (${worst}), mean ${median(list.map((r) => r.second.mean)).toFixed(2)} ${max <= 2 ? 'OK' : 'ABOVE TARGET'}`);
   }
 }
 

@@ -52,14 +52,25 @@ describe('the mirror after syncing the simulators', () => {
   it('asks each upstream at most two calls per administration and table when nothing changed', async () => {
     await control(sandbox.sims, 'exactonline', '/_stats/reset');
     await control(sandbox.sims, 'twinfield', '/_stats/reset');
-    const summary = await sandbox.server.ledgerfeed.sync.syncWorkspace({ workspaceId: sandbox.workspaceId });
-    expect(summary.failed).toBe(0);
-    for (const source of ['exactonline', 'twinfield'] as const) {
-      const tables = ALL_TABLES.filter((t) => t.source === source).length;
-      const calls = await upstreamCalls(sandbox.sims, source);
-      expect(Object.keys(calls)).toHaveLength(8);
-      for (const [administration, requests] of Object.entries(calls)) expect({ source, administration, perTable: requests / tables <= 2 }).toEqual({ source, administration, perTable: true });
+    // The simulators count calls per administration only: sync one table at a time and read the counts around it.
+    const calls: { table: string; administration: string; calls: number }[] = [];
+    for (const table of ALL_TABLES) {
+      const before = await upstreamCalls(sandbox.sims, table.source);
+      const summary = await sandbox.server.ledgerfeed.sync.syncWorkspace({ workspaceId: sandbox.workspaceId, source: table.source, tables: [table.name] });
+      expect({ table: table.name, failed: summary.failed, administrations: summary.results.length }).toEqual({ table: table.name, failed: 0, administrations: 8 });
+      const after = await upstreamCalls(sandbox.sims, table.source);
+      for (const [administration, requests] of Object.entries(after)) {
+        calls.push({ table: `${table.source}/${table.name}`, administration, calls: requests - (before[administration] ?? 0) });
+      }
     }
+    for (const source of ['exactonline', 'twinfield'] as const) expect(Object.keys(await upstreamCalls(sandbox.sims, source))).toHaveLength(8);
+    // One deliberate exception: Twinfield stamps `modified` in whole seconds and commits can land late, so
+    // AnnualReportTotals (a full table) reloads an office whose transactions changed within the safety overlap
+    // (10 minutes) — here the three offices the previous test changed. Every other table and office stays within 2.
+    const changedOffices = ['NLA310102', 'NLA310105', 'NLA310107'];
+    const withinOverlap = (c: { table: string; administration: string }) => c.table === 'twinfield/AnnualReportTotals' && changedOffices.includes(c.administration);
+    expect(calls.filter((c) => c.calls > 2 && !withinOverlap(c))).toEqual([]);
+    expect(calls.filter((c) => c.table === 'twinfield/AnnualReportTotals' && c.calls > 2).map((c) => c.administration).sort()).toEqual(changedOffices);
     expect(differences(simulatorBooks(sandbox.sims), mirrorBooks(sandbox.dataDir))).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
 // form the mirror accepts; and a second sync with nothing changed that costs at most two calls per office and table.
 import { SyncEngine } from '../../../server/src/sync';
 import type { ChangeBatch, RowMatch, UpstreamRow } from '../../../server/src/sources/connector';
-import { TWINFIELD_TABLES, twinfieldTable, type TwinfieldTable } from '../../../server/src/sources/twinfield';
+import { TWINFIELD_TABLES, TwinfieldConnector, twinfieldTable, type TwinfieldTable } from '../../../server/src/sources/twinfield';
 import { browseRequest, readBrowse } from '../../../server/src/sources/twinfield/browse';
 import { browseFields, browseRows } from '../../../server/src/sources/twinfield/browse-rows';
 import { decimalToScaled, toStored } from '../../../server/src/tables/values';
@@ -119,6 +119,37 @@ describe('Twinfield tables', () => {
     expect(ctx.calls).toBe(1);
     expect(new Set(batches.flatMap((b) => b.upserts.map((r) => r.Year)))).toEqual(new Set(['2026']));
     expect(JSON.parse(batches[batches.length - 1].cursor)).toEqual({ v: 1, since: expect.any(Number) });
+  });
+
+  it('catches a change Twinfield stamped before the last sync began, thanks to the safety overlap', async () => {
+    // Ledgerfeed's clock runs 4 minutes ahead of Twinfield's: a change made after the last sync carries a
+    // `fin.trs.head.modified` (and a deletion date) older than the cursor's `since`. The 10-minute overlap catches
+    // both; without the overlap the same request misses them — the mirror would keep a stale line for good.
+    const t = table('GeneralLedgerTransactions');
+    const admin = admins[6];
+    const ahead = { now: () => h.clock.now() + 4 * 60_000 };
+    const withOverlap = new TwinfieldConnector(h.source.clients, ahead);
+    const withoutOverlap = new TwinfieldConnector(h.source.clients, ahead, { overlapMs: 0 });
+    const load = await collect(withOverlap.changes(t, fetchContext(admin), null));
+    const cursor = load[load.length - 1].cursor;
+    expect(JSON.parse(cursor).since).toBeGreaterThan(h.clock.now());
+
+    const simulation = await control<{ updated: { code: string; number: number }[]; deleted: { code: string; number: number }[] }>(h, '/_simulate', { administration: admin.code, update: 2, delete: 1 });
+    const changedNumbers = (batches: ChangeBatch[]) => new Set(batches.flatMap((b) => b.upserts.map((r) => `${r.JournalCode} ${r.EntryNumber}`)));
+    const deletedNumbers = (batches: ChangeBatch[]) => new Set(batches.flatMap((b) => b.deletes.map((d) => `${d.JournalCode} ${d.EntryNumber}`)));
+    const updated = simulation.updated.map((c) => `${c.code} ${c.number}`);
+    const deleted = simulation.deleted.map((c) => `${c.code} ${c.number}`);
+
+    const missed = await collect(withoutOverlap.changes(t, fetchContext(admin), cursor));
+    expect(updated.filter((u) => changedNumbers(missed).has(u))).toEqual([]);
+    expect(deleted.filter((d) => deletedNumbers(missed).has(d))).toEqual([]);
+
+    const caught = await collect(withOverlap.changes(t, fetchContext(admin), cursor));
+    expect(updated.filter((u) => changedNumbers(caught).has(u))).toEqual(updated);
+    expect(deleted.filter((d) => deletedNumbers(caught).has(d))).toEqual(deleted);
+    const mirror = new MemoryMirror(t);
+    [...load, ...caught].forEach((b) => mirror.apply(b));
+    expectSame(t, mirror.rows, await everything(t, admin));
   });
 
   it('asks for a reload (CursorInvalid) for a cursor it cannot continue', async () => {
