@@ -53,6 +53,12 @@ export const configSchema = z.object({
   /** Who may read /metrics: direct connections from this machine only, anyone who reaches the port, or nobody. */
   LEDGERFEED_METRICS: z.enum(['loopback', 'open', 'off']).default('loopback'),
   LEDGERFEED_EXACT_BASE_URL: url.default('https://start.exactonline.nl'),
+  /** More Exact Online country hosts offered on the connect form, comma-separated (the base URL is always offered, first). */
+  LEDGERFEED_EXACT_HOSTS: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(',').map((h) => h.trim()).filter((h) => h !== ''))
+    .pipe(z.array(url, { error: 'it must be http:// or https:// URLs separated by commas, e.g. https://start.exactonline.be,https://start.exactonline.de' })),
   LEDGERFEED_EXACT_CLIENT_ID: z.string().min(1).optional(),
   LEDGERFEED_EXACT_CLIENT_SECRET: z.string().min(1).optional(),
   LEDGERFEED_TWINFIELD_LOGIN_URL: url.default('https://login.twinfield.com'),
@@ -86,7 +92,8 @@ export interface Config {
   grants: { defaultDays: number; maxDays: number };
   serveStaleOnError: boolean;
   metrics: Raw['LEDGERFEED_METRICS'];
-  exactOnline: { baseUrl: string; clientId?: string; clientSecret?: string };
+  /** `hosts`: every country host offered on the connect form, `baseUrl` (the default) first. */
+  exactOnline: { baseUrl: string; hosts?: string[]; clientId?: string; clientSecret?: string };
   twinfield: { loginUrl: string; clientId?: string; clientSecret?: string };
   /** Time limit of one upstream call (ms). */
   upstreamTimeoutMs: number;
@@ -142,6 +149,7 @@ export function loadConfig(mode: Mode, env: NodeJS.ProcessEnv = process.env): Co
     metrics: c.LEDGERFEED_METRICS,
     exactOnline: {
       baseUrl: c.LEDGERFEED_EXACT_BASE_URL,
+      hosts: [...new Set([c.LEDGERFEED_EXACT_BASE_URL, ...c.LEDGERFEED_EXACT_HOSTS])],
       clientId: c.LEDGERFEED_EXACT_CLIENT_ID,
       clientSecret: c.LEDGERFEED_EXACT_CLIENT_SECRET,
     },

@@ -36,6 +36,12 @@ const VARIABLES: Record<keyof typeof configSchema.shape, Row> = {
   LEDGERFEED_SERVE_STALE_ON_ERROR: { absent: (c) => c.serveStaleOnError, byDefault: false, good: ['yes', true], bad: ['sometimes', FLAG] },
   LEDGERFEED_METRICS: { absent: (c) => c.metrics, byDefault: 'loopback', good: ['open', 'open'], bad: ['public', /expected one of "loopback"\|"open"\|"off"$/] },
   LEDGERFEED_EXACT_BASE_URL: { absent: (c) => c.exactOnline.baseUrl, byDefault: 'https://start.exactonline.nl', good: ['https://start.exactonline.be', 'https://start.exactonline.be'], bad: ['ftp://start.exactonline.nl', URL] },
+  LEDGERFEED_EXACT_HOSTS: {
+    absent: (c) => c.exactOnline.hosts,
+    byDefault: ['https://start.exactonline.nl'],
+    good: ['https://start.exactonline.be/, https://start.exactonline.de', ['https://start.exactonline.nl', 'https://start.exactonline.be', 'https://start.exactonline.de']],
+    bad: ['https://start.exactonline.be,start.exactonline.de', URL],
+  },
   LEDGERFEED_EXACT_CLIENT_ID: { absent: (c) => c.exactOnline.clientId, byDefault: undefined, good: ['0a1b2c', '0a1b2c'] },
   LEDGERFEED_EXACT_CLIENT_SECRET: { absent: (c) => c.exactOnline.clientSecret, byDefault: undefined, good: ['s3cret', 's3cret'] },
   LEDGERFEED_TWINFIELD_LOGIN_URL: { absent: (c) => c.twinfield.loginUrl, byDefault: 'https://login.twinfield.com', good: ['https://login.example.com/', 'https://login.example.com'], bad: ['login.twinfield.com', URL] },

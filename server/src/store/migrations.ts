@@ -168,6 +168,13 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 35,
+    name: 'connect attempts: what the person chose on the connect form (e.g. the Exact Online country host)',
+    up: `
+      ALTER TABLE connect_attempts ADD COLUMN choices_json TEXT NOT NULL DEFAULT '{}';
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database, list: Migration[] = migrations): number {

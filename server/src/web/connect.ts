@@ -34,7 +34,12 @@ export interface ConnectStart {
   codeChallengeMethod: 'S256';
   /** This server's callback for the provider's source: `{publicUrl}/connect/{source}/callback`. */
   redirectUri: string;
+  /** What the person chose on the connect form, as the provider's `connectChoices` offered it. */
+  choices?: ConnectChoices;
 }
+
+/** Choices made on the connect form (field name → value), kept with the attempt until the callback. */
+export type ConnectChoices = Readonly<Record<string, string>>;
 
 /** What a provider gets back once the state checked out and the upstream sent a code. */
 export interface ConnectCallback {
@@ -44,14 +49,28 @@ export interface ConnectCallback {
   codeVerifier: string;
   nonce: string;
   redirectUri: string;
+  /** The same choices the attempt was started with. */
+  choices?: ConnectChoices;
   /** The full callback query, for upstream-specific extras. */
   query: URLSearchParams;
+}
+
+/** One choice a provider offers on its connect form (e.g. the Exact Online country host). */
+export interface ConnectChoice {
+  /** Form field name. */
+  name: string;
+  label: string;
+  options: readonly { value: string; label: string }[];
 }
 
 export interface ConnectProvider {
   readonly source: SourceName;
   /** Shown on buttons and pages, e.g. "Exact Online". */
   readonly displayName: string;
+  /** Choices shown on the connect form; none when absent. */
+  connectChoices?(): readonly ConnectChoice[];
+  /** The choices that authorize a stored connection again at the same place. */
+  reconnectChoices?(connection: Connection): ConnectChoices;
   /** The upstream authorize URL (absolute http/https) the browser is sent to. */
   authorizationUrl(start: ConnectStart): string | Promise<string>;
   /**
@@ -98,6 +117,26 @@ export interface ConnectAttempt {
   source: SourceName;
   codeVerifier: string;
   nonce: string;
+  choices: ConnectChoices;
+}
+
+/**
+ * The provider's choices as the connect form sent them: a missing field takes the first option; a value that is
+ * not offered is refused with the field's label (null choices, `problem` set).
+ */
+export function readChoices(provider: ConnectProvider, form: Readonly<Record<string, unknown>>): { choices: ConnectChoices; problem?: string } {
+  const choices: Record<string, string> = {};
+  for (const choice of provider.connectChoices?.() ?? []) {
+    const sent = form[choice.name];
+    if (sent === undefined || sent === '') {
+      if (choice.options.length > 0) choices[choice.name] = choice.options[0].value;
+      continue;
+    }
+    const option = typeof sent === 'string' ? choice.options.find((o) => o.value === sent) : undefined;
+    if (!option) return { choices: {}, problem: `${choice.label} must be one of: ${choice.options.map((o) => o.label).join(', ')}.` };
+    choices[choice.name] = option.value;
+  }
+  return { choices };
 }
 
 /** How long a person may take at the upstream's consent screen. */
@@ -118,7 +157,7 @@ export class ConnectAttempts {
     private readonly vault: Vault,
   ) {}
 
-  begin(input: { sessionHash: string; workspaceId: number; userId: number; source: SourceName }): {
+  begin(input: { sessionHash: string; workspaceId: number; userId: number; source: SourceName; choices?: ConnectChoices }): {
     state: string;
     nonce: string;
     codeChallenge: string;
@@ -131,10 +170,21 @@ export class ConnectAttempts {
     const stateHash = sha256hex(state);
     this.db
       .prepare(
-        `INSERT INTO connect_attempts (state_hash, session_hash, workspace_id, user_id, source, verifier_enc, nonce, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO connect_attempts (state_hash, session_hash, workspace_id, user_id, source, verifier_enc, nonce, choices_json, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(stateHash, input.sessionHash, input.workspaceId, input.userId, input.source, this.vault.encrypt(verifier, `connect_attempt:${stateHash}`), nonce, now, now + CONNECT_ATTEMPT_LIFETIME_MS);
+      .run(
+        stateHash,
+        input.sessionHash,
+        input.workspaceId,
+        input.userId,
+        input.source,
+        this.vault.encrypt(verifier, `connect_attempt:${stateHash}`),
+        nonce,
+        JSON.stringify(input.choices ?? {}),
+        now,
+        now + CONNECT_ATTEMPT_LIFETIME_MS,
+      );
     return { state, nonce, codeChallenge: pkceChallenge(verifier) };
   }
 
@@ -145,7 +195,7 @@ export class ConnectAttempts {
   consume(input: { state: string; sessionHash: string | null; source: string }): ConnectAttempt | null {
     const stateHash = sha256hex(input.state);
     const row = this.db.prepare('DELETE FROM connect_attempts WHERE state_hash = ? RETURNING *').get(stateHash) as
-      | { session_hash: string; workspace_id: number; user_id: number; source: SourceName; verifier_enc: string; nonce: string; expires_at: number }
+      | { session_hash: string; workspace_id: number; user_id: number; source: SourceName; verifier_enc: string; nonce: string; choices_json: string; expires_at: number }
       | undefined;
     if (!row || row.expires_at <= this.clock.now() || row.source !== input.source || row.session_hash !== input.sessionHash) return null;
     return {
@@ -154,6 +204,7 @@ export class ConnectAttempts {
       source: row.source,
       codeVerifier: this.vault.decrypt(row.verifier_enc, `connect_attempt:${stateHash}`),
       nonce: row.nonce,
+      choices: JSON.parse(row.choices_json) as ConnectChoices,
     };
   }
 }

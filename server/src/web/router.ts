@@ -9,7 +9,7 @@ import type { Logger } from '../logger';
 import { clientAddress } from '../auth/feed-auth';
 import { InvalidAccountInput, type Accounts, type User, type WorkspaceAccess } from '../store/accounts';
 import type { AccessParts } from './access';
-import { ConnectFailed } from './connect';
+import { ConnectFailed, readChoices } from './connect';
 import { clientErrorStatus } from './errors';
 import { CONNECTOR_CONTENT_TYPE, CONNECTOR_DOWNLOAD_PATH, CONNECTOR_FILE_NAME, CONNECTOR_NOT_BUILT, fileExists, GUIDE_PAGE_PATH, INSTALLED_CLIENT_FILES, renderGuide, type ClientFiles } from './downloads';
 import { csrfTokenMatches, SessionCookie, type WebSession } from './sessions';
@@ -207,8 +207,9 @@ export function createWebRouter(ctx: WebRouterContext, access: AccessParts): exp
       connectedBy: connection.connectedBy === null ? null : (accounts.userById(connection.connectedBy)?.username ?? null),
       health: connections.health(connection),
       administrations: connections.administrations(workspace.id, { connectionId: connection.id }),
+      reconnectChoices: providers.get(connection.source)?.reconnectChoices?.(connection),
     }));
-    send(res, 200, workspacePage(chrome(res), { workspace, connections: views, providers: [...SOURCES_OFFERED], feedBaseUrl: ctx.publicUrl() }));
+    send(res, 200, workspacePage(chrome(res), { workspace, connections: views, providers: SOURCES_OFFERED.map((p) => ({ ...p, choices: providers.get(p.source)?.connectChoices?.() })), feedBaseUrl: ctx.publicUrl() }));
   });
 
   router.post('/workspaces/:slug/connections/:connectionId/administrations', ...post, signedIn, (req, res) => {
@@ -249,8 +250,10 @@ export function createWebRouter(ctx: WebRouterContext, access: AccessParts): exp
         const name = offered?.displayName ?? 'This service';
         return send(res, offered ? 503 : 404, messagePage(chrome(res), 'Cannot connect', `${name} is not set up on this server yet: its administrator has to configure the app registration first.`, backTo(workspace)));
       }
+      const { choices, problem } = readChoices(provider, (req.body ?? {}) as Record<string, unknown>);
+      if (problem) return send(res, 400, messagePage(chrome(res), 'Cannot connect', problem, backTo(workspace)));
       const user = signedInUser(res);
-      const started = attempts.begin({ sessionHash: signedInSession(res).idHash, workspaceId: workspace.id, userId: user.id, source: provider.source });
+      const started = attempts.begin({ sessionHash: signedInSession(res).idHash, workspaceId: workspace.id, userId: user.id, source: provider.source, choices });
       const url = await provider.authorizationUrl({
         workspace: { id: workspace.id, slug: workspace.slug, name: workspace.name },
         user: { id: user.id, username: user.username },
@@ -259,6 +262,7 @@ export function createWebRouter(ctx: WebRouterContext, access: AccessParts): exp
         codeChallenge: started.codeChallenge,
         codeChallengeMethod: 'S256',
         redirectUri: callbackUri(provider.source),
+        choices,
       });
       if (!/^https?:\/\//i.test(url)) throw new Error(`the ${provider.source} connect provider returned a non-http authorize URL`);
       res.redirect(303, url);
@@ -303,6 +307,7 @@ export function createWebRouter(ctx: WebRouterContext, access: AccessParts): exp
           codeVerifier: attempt.codeVerifier,
           nonce: attempt.nonce,
           redirectUri: callbackUri(provider.source),
+          choices: attempt.choices,
           query,
         });
         accounts.audit({

@@ -2,6 +2,7 @@
 // the escaping `html` tag.
 import type { ApiKeyInfo, AuditEntry, Member, User, WorkspaceAccess } from '../store/accounts';
 import type { Administration, Connection, ConnectionHealth, SourceName } from '../store/connections';
+import type { ConnectChoice, ConnectChoices } from './connect';
 import { CONNECTOR_DOWNLOAD_PATH, GUIDE_PAGE_PATH } from './downloads';
 import { html, rendererMarkup, type SafeHtml } from './html';
 
@@ -106,11 +107,28 @@ export interface ConnectionView {
   connectedBy: string | null;
   health: ConnectionHealth;
   administrations: Administration[];
+  /** Sent along when authorizing the login again, so it comes back to the same place (e.g. its country host). */
+  reconnectChoices?: ConnectChoices;
 }
 
 export interface ProviderButton {
   source: SourceName;
   displayName: string;
+  /** Shown next to the button when there is something to choose (more than one option). */
+  choices?: readonly ConnectChoice[];
+}
+
+/** A choice with more than one option as a select; a single option needs no asking. */
+function choiceFields(choices: readonly ConnectChoice[] | undefined): SafeHtml[] {
+  return (choices ?? [])
+    .filter((c) => c.options.length > 1)
+    .map(
+      (c) => html`<label class="inline">${c.label} <select name="${c.name}">${c.options.map((o) => html`<option value="${o.value}">${o.label}</option>`)}</select></label> `,
+    );
+}
+
+function hiddenChoices(choices: ConnectChoices | undefined): SafeHtml[] {
+  return Object.entries(choices ?? {}).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`);
 }
 
 function healthBlock(h: ConnectionHealth): SafeHtml {
@@ -131,7 +149,7 @@ function connectionBlock(workspace: WorkspaceAccess, csrf: string | null, view: 
   return html`<section id="connection-${c.id}"><h3>${heading}</h3>
     <p class="muted">Connected ${when(c.createdAt)}${view.connectedBy ? html` by ${view.connectedBy}` : ''}</p>
     ${healthBlock(view.health)}
-    ${view.health.state !== 'ok' ? html`<form method="post" action="/workspaces/${encodeURIComponent(workspace.slug)}/connect/${c.source}">${csrfField(csrf)}
+    ${view.health.state !== 'ok' ? html`<form method="post" action="/workspaces/${encodeURIComponent(workspace.slug)}/connect/${c.source}">${csrfField(csrf)}${hiddenChoices(view.reconnectChoices)}
       <button class="primary" type="submit">Authorize ${SOURCE_NAMES[c.source]} again</button></form>` : ''}
     <form method="post" action="/workspaces/${encodeURIComponent(workspace.slug)}/connections/${c.id}/administrations">${csrfField(csrf)}
       <p>${selectedCount} of ${view.administrations.length} administrations in the feed.</p>
@@ -147,7 +165,7 @@ export function workspacePage(
   const w = input.workspace;
   const slug = encodeURIComponent(w.slug);
   const buttons = input.providers.map(
-    (p) => html`<form class="inline" method="post" action="/workspaces/${slug}/connect/${p.source}">${csrfField(chrome.csrf)}
+    (p) => html`<form class="inline" method="post" action="/workspaces/${slug}/connect/${p.source}">${csrfField(chrome.csrf)}${choiceFields(p.choices)}
       <button class="primary" type="submit">Connect ${p.displayName}</button></form> `,
   );
   return layout(

@@ -63,6 +63,8 @@ export interface ExactOnlineSimulatorOptions extends SimulatorOptions {
   minutelyLimit?: number;
   /** Calls per UTC day per app per division (default 5000). */
   dailyLimit?: number;
+  /** The app registered at this host (default: the sandbox app), e.g. to stand in for a real country host. */
+  app?: OAuthApp;
 }
 
 export interface ExactOnlineSimulator {
@@ -91,7 +93,7 @@ export function createExactOnlineSimulator(options: ExactOnlineSimulatorOptions)
   const divisions = new Map(ledgers.map((l) => [l.info.division, new DivisionBooks(l, user)]));
   const stats = new SimulatorStats();
   const faults = new FaultInjector();
-  const app: OAuthApp = { clientId: SANDBOX_CREDENTIALS.exactOnline.clientId, clientSecret: SANDBOX_CREDENTIALS.exactOnline.clientSecret };
+  const app: OAuthApp = options.app ?? { clientId: SANDBOX_CREDENTIALS.exactOnline.clientId, clientSecret: SANDBOX_CREDENTIALS.exactOnline.clientSecret };
   const authority = new TokenAuthority(options.clock, [app]);
   const limits: RateLimits = { minutely: options.minutelyLimit ?? 60, daily: options.dailyLimit ?? 5000, minuteMs: options.minuteMs };
   const limiter = new RateLimiter(options.clock, limits);

@@ -3,10 +3,10 @@
 // a token from one country host does not work on another — with its encrypted tokens and its divisions.
 import type { Logger } from '../../logger';
 import type { Connection, Connections } from '../../store/connections';
-import { ConnectFailed, type ConnectCallback, type ConnectProvider, type ConnectStart } from '../../web/connect';
+import { ConnectFailed, type ConnectCallback, type ConnectChoice, type ConnectChoices, type ConnectProvider, type ConnectStart } from '../../web/connect';
 import type { TokenManager, TokenSet } from '../tokens';
 import { readDivisions, readMe, toDiscovered, type ExactMe } from './connector';
-import type { ExactOnlineLogins } from './logins';
+import { hostLabel, type ExactOnlineLogins } from './logins';
 import { TokenRequestFailed } from './oauth';
 import type { ExactRow } from './wire';
 
@@ -23,10 +23,20 @@ export class ExactOnlineConnectProvider implements ConnectProvider {
 
   constructor(private readonly options: ExactConnectProviderOptions) {}
 
+  /** The country host, when this server offers more than one (a login lives at one host only). */
+  connectChoices(): ConnectChoice[] {
+    const hosts = this.options.logins.hosts();
+    return [{ name: 'host', label: 'Exact Online country', options: hosts.map((h) => ({ value: h, label: hostLabel(h) })) }];
+  }
+
+  reconnectChoices(connection: Connection): ConnectChoices {
+    return connection.baseUrl && this.options.logins.hosts().includes(connection.baseUrl) ? { host: connection.baseUrl } : {};
+  }
+
   /** No PKCE: Exact Online does not support it; the state (bound to the browser session) guards the callback. */
   authorizationUrl(start: ConnectStart): string {
     try {
-      return this.options.logins.oauth().authorizationUrl({ redirectUri: start.redirectUri, state: start.state });
+      return this.options.logins.oauth(this.options.logins.hostOrDefault(start.choices?.host)).authorizationUrl({ redirectUri: start.redirectUri, state: start.state });
     } catch (err) {
       throw this.failed(err, 'starting the login');
     }
@@ -34,7 +44,7 @@ export class ExactOnlineConnectProvider implements ConnectProvider {
 
   async complete(callback: ConnectCallback): Promise<Connection> {
     const { logins, connections, tokens, logger } = this.options;
-    const baseUrl = logins.baseUrl();
+    const baseUrl = logins.hostOrDefault(callback.choices?.host);
     let issued: TokenSet;
     try {
       issued = await logins.oauth(baseUrl).exchangeCode(callback.code, callback.redirectUri);

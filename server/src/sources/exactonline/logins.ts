@@ -29,6 +29,24 @@ export interface ExactOnlineLoginsOptions {
   observer?: UpstreamObserver;
 }
 
+/** Countries of Exact Online's hosts, for the connect form. */
+const COUNTRY_OF_HOST: Readonly<Record<string, string>> = {
+  'start.exactonline.nl': 'Netherlands',
+  'start.exactonline.be': 'Belgium',
+  'start.exactonline.de': 'Germany',
+  'start.exactonline.co.uk': 'United Kingdom',
+  'start.exactonline.com': 'United States',
+  'start.exactonline.es': 'Spain',
+  'start.exactonline.fr': 'France',
+};
+
+/** How a host is named on the connect form: "Belgium (start.exactonline.be)", or the host itself. */
+export function hostLabel(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  const country = COUNTRY_OF_HOST[url.hostname];
+  return country ? `${country} (${url.host})` : url.host + (url.pathname === '/' ? '' : url.pathname);
+}
+
 /** Mount point of the Exact Online simulator in sandbox mode. */
 export const SANDBOX_EXACT_PATH = '/sandbox/exactonline';
 
@@ -45,6 +63,17 @@ export class ExactOnlineLogins {
   baseUrl(): string {
     if (this.options.config.mode === 'sandbox') return `${this.options.publicUrl().replace(/\/+$/, '')}${SANDBOX_EXACT_PATH}`;
     return this.options.config.exactOnline.baseUrl;
+  }
+
+  /** Every Exact host a new login may be made at, the default first (in the sandbox: the simulator only). */
+  hosts(): string[] {
+    if (this.options.config.mode === 'sandbox') return [this.baseUrl()];
+    return [...new Set([this.options.config.exactOnline.baseUrl, ...(this.options.config.exactOnline.hosts ?? [])])];
+  }
+
+  /** The offered host `chosen` names, or the default host when it names none of them. */
+  hostOrDefault(chosen: string | undefined): string {
+    return chosen !== undefined && this.hosts().includes(chosen) ? chosen : this.baseUrl();
   }
 
   get clientId(): string | undefined {
