@@ -61,6 +61,8 @@ export interface AuthorizeQuery {
   scope?: string;
   state?: string;
   nonce?: string;
+  code_challenge?: string;
+  code_challenge_method?: string;
 }
 
 export function authorizeUrl(h: Simulator, query: AuthorizeQuery = {}): string {

@@ -142,6 +142,41 @@ describe('token', () => {
     expect(await response.json()).toEqual({ error: 'invalid_grant' });
   });
 
+  describe('PKCE (RFC 7636)', () => {
+    const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+    // RFC 7636 appendix B: BASE64URL(SHA256(verifier)) of the verifier above.
+    const challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+    const exchange = (code: string, extra: Record<string, string> = {}) => tokenRequest(h, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, ...extra });
+
+    it('binds the code to an S256 challenge: only the matching verifier redeems it', async () => {
+      const missing = await exchange(await codeFor({ code_challenge: challenge, code_challenge_method: 'S256' }));
+      expect({ status: missing.status, body: await missing.json() }).toEqual({ status: 400, body: { error: 'invalid_grant' } });
+      const wrong = await exchange(await codeFor({ code_challenge: challenge, code_challenge_method: 'S256' }), { code_verifier: verifier.replace('d', 'e') });
+      expect({ status: wrong.status, body: await wrong.json() }).toEqual({ status: 400, body: { error: 'invalid_grant' } });
+      const right = await exchange(await codeFor({ code_challenge: challenge, code_challenge_method: 'S256' }), { code_verifier: verifier });
+      expect(right.status).toBe(200);
+      expect(((await right.json()) as { access_token: string }).access_token).toMatch(/^twf_at_/);
+    });
+
+    it('takes the plain method, which is the default when none is named', async () => {
+      const plain = await exchange(await codeFor({ code_challenge: verifier }), { code_verifier: verifier });
+      expect(plain.status).toBe(200);
+      const hashedIsNotPlain = await exchange(await codeFor({ code_challenge: challenge, code_challenge_method: 'plain' }), { code_verifier: verifier });
+      expect(hashedIsNotPlain.status).toBe(400);
+    });
+
+    it('answers invalid_request on the redirect for a malformed challenge or an unknown method', async () => {
+      const short = redirectParams(await fetch(authorizeUrl(h, { code_challenge: 'too-short' }), { redirect: 'manual' }));
+      expect(short.get('error')).toBe('invalid_request');
+      const method = redirectParams(await fetch(authorizeUrl(h, { code_challenge: challenge, code_challenge_method: 'S512' }), { redirect: 'manual' }));
+      expect(method.get('error')).toBe('invalid_request');
+    });
+
+    it('still redeems a code without a challenge, with or without a verifier', async () => {
+      expect((await exchange(await codeFor())).status).toBe(200);
+    });
+  });
+
   it('refuses a wrong client secret in the Basic header with 401 invalid_client, and without one with 400', async () => {
     const code = await codeFor();
     const wrong = await tokenRequest(h, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI }, basicAuth(TWINFIELD_SANDBOX.clientId, 'not-the-secret'));

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { LoginNeedsReauthorization } from '../../../server/src/sources/tokens';
 import { twinfieldTable } from '../../../server/src/sources/twinfield';
 import { connect, control, fetchContext, REDIRECT_URI, resetStats, startHarness, stats, type Harness } from './harness';
+import { pkceChallenge } from '../../../server/src/web/connect';
 
 const table = (name: string) => twinfieldTable(name)!;
 
@@ -55,11 +56,12 @@ describe('Twinfield connect provider', () => {
     const provider = h.source.connectProvider;
     const workspace = { id: h.workspaceId, slug: 'demo', name: 'Demo' };
     const user = { id: h.userId, username: 'accountant' };
-    const url = await provider.authorizationUrl({ workspace, user, state: 's', nonce: 'right-nonce', codeChallenge: 'c', codeChallengeMethod: 'S256', redirectUri: REDIRECT_URI });
+    const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+    const url = await provider.authorizationUrl({ workspace, user, state: 's', nonce: 'right-nonce', codeChallenge: pkceChallenge(verifier), codeChallengeMethod: 'S256', redirectUri: REDIRECT_URI });
     const form = new URLSearchParams({ ...Object.fromEntries(new URL(url).searchParams), username: 'demo', password: 'demo', organisation: 'SANDBOX', action: 'login' });
     const redirect = await fetch(url, { method: 'POST', body: form, redirect: 'manual' });
     const code = new URL(redirect.headers.get('location')!).searchParams.get('code')!;
-    const callback = { workspace, user, code, codeVerifier: 'v', nonce: 'other-nonce', redirectUri: REDIRECT_URI, query: new URLSearchParams() };
+    const callback = { workspace, user, code, codeVerifier: verifier, nonce: 'other-nonce', redirectUri: REDIRECT_URI, query: new URLSearchParams() };
     await expect(provider.complete(callback)).rejects.toMatchObject({ name: 'ConnectFailed', failure: 'upstream', message: expect.stringContaining('nonce') });
     await expect(provider.complete({ ...callback, nonce: 'right-nonce' })).rejects.toMatchObject({ name: 'ConnectFailed', failure: 'expired_code' });
     expect(h.connections.inWorkspace(h.workspaceId, 'twinfield')).toHaveLength(0);

@@ -1,7 +1,7 @@
 // Who may call the Twinfield simulator: the sandbox app registration, the demo user and its organisations,
 // and everything issued to them — authorization codes, access and refresh tokens, password sessions.
 // All times come from the injected clock so expiry is testable without waiting.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import type { Clock } from '../../clock';
 import { HOUR, MINUTE } from '../../clock';
@@ -63,11 +63,27 @@ interface RefreshTokenRecord {
   revoked: boolean;
 }
 
+/** A PKCE challenge the authorize request carried (RFC 7636). */
+export interface CodeChallenge {
+  challenge: string;
+  method: 'S256' | 'plain';
+}
+
 interface CodeRecord {
   grant: Grant;
   redirectUri: string;
   nonce: string;
+  pkce?: CodeChallenge;
   expiresAt: number;
+}
+
+/** RFC 7636 §4.6: BASE64URL(SHA256(verifier)) — or the verifier itself for `plain` — equals the challenge. */
+function verifierMatches(pkce: CodeChallenge, verifier: string | undefined): boolean {
+  if (verifier === undefined || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return false;
+  const derived = pkce.method === 'S256' ? createHash('sha256').update(verifier, 'ascii').digest('base64url') : verifier;
+  const a = Buffer.from(derived);
+  const b = Buffer.from(pkce.challenge);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export type SessionStatus = 'active' | 'takenOver' | 'ended';
@@ -125,19 +141,23 @@ export class IdentityStore {
     return { clientId, organisation, userCode: 'DEMO', userId: this.userId, scopes, authTime: this.clock.now() };
   }
 
-  issueCode(grant: Grant, redirectUri: string, nonce: string): string {
+  issueCode(grant: Grant, redirectUri: string, nonce: string, pkce?: CodeChallenge): string {
     const code = randomToken('twf_code_');
-    this.codes.set(code, { grant, redirectUri, nonce, expiresAt: this.clock.now() + CODE_LIFETIME_MS });
+    this.codes.set(code, { grant, redirectUri, nonce, pkce, expiresAt: this.clock.now() + CODE_LIFETIME_MS });
     return code;
   }
 
-  /** Redeems a code once; undefined when unknown, used, expired, or issued to another client or redirect URI. */
-  redeemCode(code: string, clientId: string, redirectUri: string | undefined): { grant: Grant; nonce: string } | undefined {
+  /**
+   * Redeems a code once; undefined when unknown, used, expired, issued to another client or redirect URI, or —
+   * when the authorize request carried a PKCE challenge — without the verifier that matches it (RFC 7636 §4.6).
+   */
+  redeemCode(code: string, clientId: string, redirectUri: string | undefined, codeVerifier?: string): { grant: Grant; nonce: string } | undefined {
     const record = this.codes.get(code);
     if (!record) return undefined;
     this.codes.delete(code);
     if (record.expiresAt <= this.clock.now() || record.grant.clientId !== clientId) return undefined;
     if (redirectUri !== undefined && redirectUri !== record.redirectUri) return undefined;
+    if (record.pkce && !verifierMatches(record.pkce, codeVerifier)) return undefined;
     return { grant: record.grant, nonce: record.nonce };
   }
 

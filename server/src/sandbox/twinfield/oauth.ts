@@ -32,11 +32,14 @@ interface AuthorizeParams {
   scope: string;
   state?: string;
   nonce?: string;
+  /** PKCE (RFC 7636): optional, as Twinfield's identity server allows; bound to the code when sent. */
+  codeChallenge?: string;
+  codeChallengeMethod?: string;
 }
 
 function authorizeParams(source: Record<string, unknown>): AuthorizeParams {
   const s = (name: string) => (typeof source[name] === 'string' ? (source[name] as string) : undefined);
-  return { clientId: s('client_id') ?? '', redirectUri: s('redirect_uri') ?? '', responseType: s('response_type') ?? '', scope: s('scope') ?? '', state: s('state'), nonce: s('nonce') };
+  return { clientId: s('client_id') ?? '', redirectUri: s('redirect_uri') ?? '', responseType: s('response_type') ?? '', scope: s('scope') ?? '', state: s('state'), nonce: s('nonce'), codeChallenge: s('code_challenge'), codeChallengeMethod: s('code_challenge_method') };
 }
 
 function redirectWith(res: Response, params: AuthorizeParams, values: Record<string, string>): void {
@@ -82,6 +85,17 @@ function validateAuthorize(identity: IdentityStore, params: AuthorizeParams, res
     redirectWith(res, params, { error: 'invalid_request', error_description: 'nonce is required' });
     return undefined;
   }
+  if (params.codeChallenge !== undefined || params.codeChallengeMethod !== undefined) {
+    // RFC 7636 §4.2-4.4: a challenge is 43-128 unreserved characters; the method defaults to plain.
+    if (params.codeChallenge === undefined || !/^[A-Za-z0-9._~-]{43,128}$/.test(params.codeChallenge)) {
+      redirectWith(res, params, { error: 'invalid_request', error_description: 'code_challenge is missing or malformed' });
+      return undefined;
+    }
+    if (!['S256', 'plain', undefined].includes(params.codeChallengeMethod)) {
+      redirectWith(res, params, { error: 'invalid_request', error_description: 'transform algorithm not supported' });
+      return undefined;
+    }
+  }
   return scopes;
 }
 
@@ -94,7 +108,7 @@ function loginForm(res: Response, params: AuthorizeParams, scopes: string[], fai
 ${failed ? '<p id="error" role="alert">Ongeldige gebruikersnaam, wachtwoord of organisatie.</p>' : ''}
 <p>De app <strong>${html(params.clientId)}</strong> vraagt toegang tot: ${scopes.map(html).join(', ')}.</p>
 <form method="post" action="">
-${hidden('client_id', params.clientId)}${hidden('redirect_uri', params.redirectUri)}${hidden('response_type', params.responseType)}${hidden('scope', params.scope)}${hidden('state', params.state)}${hidden('nonce', params.nonce)}
+${hidden('client_id', params.clientId)}${hidden('redirect_uri', params.redirectUri)}${hidden('response_type', params.responseType)}${hidden('scope', params.scope)}${hidden('state', params.state)}${hidden('nonce', params.nonce)}${hidden('code_challenge', params.codeChallenge)}${hidden('code_challenge_method', params.codeChallengeMethod)}
 <label>Gebruikersnaam <input name="username" autocomplete="username"></label>
 <label>Wachtwoord <input name="password" type="password" autocomplete="current-password"></label>
 <label>Organisatie <input name="organisation" value="${html(organisation)}"></label>
@@ -155,7 +169,8 @@ export function oauthRouter(context: OAuthContext): express.Router {
     const organisationCode = typeof body.organisation === 'string' && body.organisation.trim() ? body.organisation : TWINFIELD_SANDBOX.organisation;
     const organisation = identity.checkUser(String(body.username ?? ''), String(body.password ?? ''), organisationCode);
     if (!organisation) return loginForm(res, params, scopes, true, organisationCode);
-    const code = identity.issueCode(identity.grant(params.clientId, organisation, scopes), params.redirectUri, params.nonce!);
+    const pkce = params.codeChallenge === undefined ? undefined : { challenge: params.codeChallenge, method: params.codeChallengeMethod === 'S256' ? ('S256' as const) : ('plain' as const) };
+    const code = identity.issueCode(identity.grant(params.clientId, organisation, scopes), params.redirectUri, params.nonce!, pkce);
     redirectWith(res, params, { code });
   });
 
@@ -175,7 +190,7 @@ export function oauthRouter(context: OAuthContext): express.Router {
       const str = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : undefined);
       if (str('grant_type') === 'authorization_code') {
         const code = str('code');
-        const redeemed = code ? identity.redeemCode(code, credentials.clientId, str('redirect_uri')) : undefined;
+        const redeemed = code ? identity.redeemCode(code, credentials.clientId, str('redirect_uri'), str('code_verifier')) : undefined;
         if (!redeemed) {
           res.status(400).json({ error: 'invalid_grant' });
           return;
@@ -243,6 +258,7 @@ export function oauthRouter(context: OAuthContext): express.Router {
       scopes_supported: [...KNOWN_SCOPES],
       response_types_supported: ['code'],
       grant_types_supported: ['authorization_code', 'refresh_token'],
+      code_challenge_methods_supported: ['plain', 'S256'],
       token_endpoint_auth_methods_supported: ['client_secret_basic'],
       id_token_signing_alg_values_supported: ['RS256'],
     });
