@@ -74,6 +74,25 @@ describe('Twinfield password login (deprecated)', () => {
     expect(await sessionAlive(h, elsewhere)).toBe(false);
   });
 
+  it('logs on again once when the session expired (103), and the call succeeds', async () => {
+    const connection = await create();
+    const [admin] = h.connections.administrations(h.workspaceId, { connectionId: connection.id });
+    await collect(h.source.connector.snapshot(projects, fetchContext(admin)));
+    const ours = h.source.clients.sessions.slot(h.base, 'SANDBOX', 'demo').sessionId!;
+    // The session ends at Twinfield (as after its idle timeout): every later call with it answers fault 103.
+    const envelope = `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header><Header xmlns="${TWINFIELD}"><SessionID>${ours}</SessionID></Header></soap:Header><soap:Body><Abandon xmlns="${TWINFIELD}"/></soap:Body></soap:Envelope>`;
+    const abandoned = await fetch(`${h.base}/webservices/session.asmx`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${TWINFIELD}Abandon"` }, body: envelope });
+    expect(abandoned.status).toBe(200);
+    expect(await sessionAlive(h, ours)).toBe(false);
+    await resetStats(h);
+    const rows = (await collect(h.source.connector.snapshot(projects, fetchContext(admin)))).flat();
+    expect(rows.length).toBeGreaterThan(0);
+    const renewed = h.source.clients.sessions.slot(h.base, 'SANDBOX', 'demo').sessionId!;
+    expect(renewed).not.toBe(ours);
+    expect(await sessionAlive(h, renewed)).toBe(true);
+    expect(h.connections.byId(connection.id)).toMatchObject({ status: 'ok' });
+  });
+
   it('does not try a password Twinfield refused again: the login needs re-authorization', async () => {
     const connection = await create();
     const [admin] = h.connections.administrations(h.workspaceId, { connectionId: connection.id });
