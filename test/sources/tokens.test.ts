@@ -121,4 +121,74 @@ describe('token manager', () => {
     const stored = db.prepare('SELECT refresh_token_enc FROM connections WHERE id = 1').get() as { refresh_token_enc: string };
     expect(vault.decrypt(stored.refresh_token_enc, 'connection:1:refresh_token')).toBe('rt_0');
   });
+
+  it('keeps other processes out for as long as a slow refresh is in flight, however short the lease', async () => {
+    // The token endpoint takes 600 ms; the lease lasts 90 ms unless its holder renews it.
+    let valid = 'rt_0';
+    const calls: string[] = [];
+    const slow = async (refreshToken: string): Promise<TokenSet> => {
+      calls.push(refreshToken);
+      await new Promise((r) => setTimeout(r, 600));
+      if (refreshToken !== valid) throw new RefreshRejected('Old refresh token used.', true);
+      valid = 'rt_1';
+      return { accessToken: 'at_1', accessExpiresAt: clock.now() + 10 * MINUTE, refreshToken: valid };
+    };
+    const other = openDatabase(dir);
+    const a = new TokenManager(db, vault, clock, { leaseMs: 90, pollMs: 10 });
+    const b = new TokenManager(other, vault, clock, { leaseMs: 90, pollMs: 10 });
+    a.store(1, { accessToken: 'at_0', accessExpiresAt: clock.now() + 600_000, refreshToken: 'rt_0' });
+    clock.advance(601 * SECOND);
+    const first = a.accessToken(1, { refresh: slow, policy: exactPolicy });
+    await new Promise((r) => setTimeout(r, 250)); // well past the lease's first end
+    const second = b.accessToken(1, { refresh: slow, policy: exactPolicy });
+    const results = await Promise.all([first, second]);
+    other.close();
+    expect(results).toEqual(['at_1', 'at_1']);
+    expect(calls).toEqual(['rt_0']);
+    expect(db.prepare('SELECT status FROM connections WHERE id = 1').get()).toEqual({ status: 'ok' });
+  });
+
+  it('does not give up a login another process renewed while its own refresh was being refused', async () => {
+    // A lease that lapsed anyway (a process paused past it): both spend rt_0; the first wins, the second is refused.
+    let valid = 'rt_0';
+    const calls: string[] = [];
+    const slow = async (refreshToken: string): Promise<TokenSet> => {
+      calls.push(refreshToken);
+      await new Promise((r) => setTimeout(r, 300));
+      if (refreshToken !== valid) throw new RefreshRejected('Old refresh token used.', true);
+      valid = 'rt_1';
+      return { accessToken: 'at_1', accessExpiresAt: clock.now() + 10 * MINUTE, refreshToken: valid };
+    };
+    const other = openDatabase(dir);
+    const a = new TokenManager(db, vault, clock, { pollMs: 10 });
+    const b = new TokenManager(other, vault, clock, { pollMs: 10 });
+    a.store(1, { accessToken: 'at_0', accessExpiresAt: clock.now() + 600_000, refreshToken: 'rt_0' });
+    clock.advance(601 * SECOND);
+    const first = a.accessToken(1, { refresh: slow, policy: exactPolicy });
+    await new Promise((r) => setTimeout(r, 100));
+    db.prepare('UPDATE connections SET refresh_lease_until = 0 WHERE id = 1').run();
+    const second = b.accessToken(1, { refresh: slow, policy: exactPolicy });
+    const results = await Promise.all([first, second]);
+    other.close();
+    expect(calls).toEqual(['rt_0', 'rt_0']);
+    expect(results).toEqual(['at_1', 'at_1']);
+    expect(db.prepare('SELECT status, status_reason FROM connections WHERE id = 1').get()).toEqual({ status: 'ok', status_reason: null });
+    const stored = db.prepare('SELECT refresh_token_enc FROM connections WHERE id = 1').get() as { refresh_token_enc: string };
+    expect(vault.decrypt(stored.refresh_token_enc, 'connection:1:refresh_token')).toBe('rt_1');
+  });
+
+  it('hands out the current token when the refresh window opens a moment before a refresh is allowed', async () => {
+    // Expiry counted from when the token was requested, age from when it arrived 2 s later.
+    const upstream = rotatingUpstream(clock);
+    const tokens = new TokenManager(db, vault, clock);
+    const requestedAt = clock.now();
+    clock.advance(2 * SECOND);
+    tokens.store(1, { accessToken: 'at_0', accessExpiresAt: requestedAt + 600_000, refreshToken: 'rt_0' });
+    clock.advance(569 * SECOND); // 1 s into the refresh window, 1 s before a refresh is allowed
+    expect(await tokens.accessToken(1, { refresh: upstream.refresh, policy: exactPolicy })).toBe('at_0');
+    expect(upstream.calls).toHaveLength(0);
+    clock.advance(2 * SECOND);
+    expect(await tokens.accessToken(1, { refresh: upstream.refresh, policy: exactPolicy })).toBe('at_1');
+    expect(upstream.calls).toEqual(['rt_0']);
+  });
 });

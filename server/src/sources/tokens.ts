@@ -1,7 +1,9 @@
 // Keeps upstream logins alive: tokens encrypted at rest, and at most one refresh in flight per connection —
 // within this process (a shared promise) and across processes sharing the SQLite file (a lease row) —
 // because a rotating refresh token used twice loses the login. The new refresh token is persisted before
-// the new access token is handed to anyone.
+// the new access token is handed to anyone. The lease is renewed while a refresh is in flight (a token request may
+// take longer than the lease), and a refused refresh only marks the login dead while the refused refresh token is
+// still the stored one: another process that renewed it in the meantime kept the login.
 import crypto from 'node:crypto';
 import { sleep, systemClock, type Clock } from '../clock';
 import { LedgerfeedError } from '../errors';
@@ -80,7 +82,10 @@ interface TokenRow {
 }
 
 export interface TokenManagerOptions {
-  /** How long a claimed refresh may take before another process may take over (ms). */
+  /**
+   * How long a claimed refresh is protected from other processes without a sign of life (ms). The holder renews it
+   * every third of this while its token request is in flight, so a slow upstream never lets a second refresh in.
+   */
   leaseMs?: number;
   /** How often a process waiting for another's refresh looks again (ms). */
   pollMs?: number;
@@ -179,10 +184,15 @@ export class TokenManager {
 
   /** The stored access token if it may be used under the request's policy. */
   private usable(row: TokenRow, request: Pick<AccessTokenRequest, 'policy' | 'rejected'>): string | undefined {
+    return this.stillValid(row, request, request.policy.refreshWindowMs);
+  }
+
+  /** The stored access token if the upstream has not rejected it and it has more than `marginMs` to live. */
+  private stillValid(row: TokenRow, request: Pick<AccessTokenRequest, 'rejected'>, marginMs: number): string | undefined {
     if (!row.access_token_enc || row.access_expires_at === null) return undefined;
     const token = this.vault.decrypt(row.access_token_enc, context(row.id, 'access_token'));
     if (token === request.rejected) return undefined;
-    if (this.clock.now() >= row.access_expires_at - request.policy.refreshWindowMs) return undefined;
+    if (this.clock.now() >= row.access_expires_at - marginMs) return undefined;
     return token;
   }
 
@@ -190,9 +200,12 @@ export class TokenManager {
     for (;;) {
       request.signal?.throwIfAborted();
       if (this.claimLease(connectionId)) {
+        const heartbeat = setInterval(() => this.extendLease(connectionId), Math.max(1, Math.floor(this.leaseMs / 3)));
+        heartbeat.unref();
         try {
           return await this.refreshUnderLease(connectionId, request);
         } finally {
+          clearInterval(heartbeat);
           this.releaseLease(connectionId);
         }
       }
@@ -214,9 +227,14 @@ export class TokenManager {
     }
     const age = row.access_issued_at === null ? Number.POSITIVE_INFINITY : this.clock.now() - row.access_issued_at;
     if (age < request.policy.minAccessAgeMs) {
-      // Refreshing now would be refused as too early and count against the token budget.
+      // Refreshing now would be refused as too early and count against the token budget. The expiry is counted from
+      // when the token was requested and the age from when it arrived, so the refresh window may open a moment
+      // before a refresh is allowed: the token still works then, and the next call after that moment renews it.
+      const current = this.stillValid(row, request, 0);
+      if (current) return current;
+      const what = request.rejected !== undefined ? 'the upstream rejected an access token' : 'the access token expired';
       throw new TokenUnavailable(
-        `the upstream rejected an access token of connection "${row.label}" that is only ${Math.round(age / 1000)} s old; not refreshing before ${Math.round(request.policy.minAccessAgeMs / 1000)} s`,
+        `${what} of connection "${row.label}" that is only ${Math.round(age / 1000)} s old; not refreshing before ${Math.round(request.policy.minAccessAgeMs / 1000)} s`,
         { target: row.label },
       );
     }
@@ -227,8 +245,16 @@ export class TokenManager {
     } catch (err) {
       if (err instanceof RefreshRejected && err.permanent) {
         this.options.onRefresh?.({ connectionId, outcome: 'rejected' });
-        this.markNeedsReauthorization(connectionId, err.reason);
-        throw new LoginNeedsReauthorization(row.id, row.label, err.reason, this.clock.now());
+        // Only while the refused refresh token is still the stored one: if another process renewed the login
+        // while this request was in flight, the login lives and its new access token is the answer.
+        if (this.markDeadIfUnchanged(connectionId, row.refresh_token_enc, err.reason)) {
+          throw new LoginNeedsReauthorization(row.id, row.label, err.reason, this.clock.now());
+        }
+        const renewed = this.stillValid(this.read(connectionId), request, 0);
+        if (renewed) return renewed;
+        throw new TokenUnavailable(`the login of connection "${row.label}" was renewed elsewhere while this refresh was refused; try again`, {
+          target: row.label,
+        });
       }
       this.options.onRefresh?.({ connectionId, outcome: 'failed' });
       const reason = err instanceof Error ? err.message : String(err);
@@ -256,6 +282,28 @@ export class TokenManager {
          WHERE id = ? AND (refresh_lease_until IS NULL OR refresh_lease_until < ? OR refresh_lease_owner = ?)`,
       )
       .run(this.owner, now + this.leaseMs, connectionId, now, this.owner);
+    return result.changes === 1;
+  }
+
+  /** A sign of life from the lease holder: its refresh is still in flight. */
+  private extendLease(connectionId: number): void {
+    try {
+      this.db
+        .prepare('UPDATE connections SET refresh_lease_until = ? WHERE id = ? AND refresh_lease_owner = ?')
+        .run(systemClock.now() + this.leaseMs, connectionId, this.owner);
+    } catch {
+      // A busy or closing store: the next beat tries again, and a lapsed lease is only a slower path, not a loss.
+    }
+  }
+
+  /** Marks the login dead unless its refresh token changed since `refreshTokenEnc` was read. */
+  private markDeadIfUnchanged(connectionId: number, refreshTokenEnc: string, reason: string): boolean {
+    const result = this.db
+      .prepare(
+        `UPDATE connections SET status = 'needs_reauth', status_reason = ?, status_at = ?, refresh_lease_owner = NULL, refresh_lease_until = NULL
+         WHERE id = ? AND refresh_token_enc = ?`,
+      )
+      .run(reason, this.clock.now(), connectionId, refreshTokenEnc);
     return result.changes === 1;
   }
 

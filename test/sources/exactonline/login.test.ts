@@ -152,6 +152,28 @@ describe('renewing the Exact Online access token', () => {
     expect(stats.rejectedRefreshes).toBe(0);
   });
 
+  it('keeps working in the moment the refresh window opens before Exact allows a refresh (a slow first connect)', async () => {
+    // Every answer takes 250 ms, so the token arrives (and Me and Divisions are read) well after it was requested:
+    // its expiry counts from the request, its age from when the connection was stored.
+    const w = await world({ sim: { latencyMs: 250 } });
+    const connection = await w.connect();
+    await w.resetStats();
+    const row = w.db.prepare('SELECT access_expires_at, access_issued_at FROM connections WHERE id = ?').get(connection.id) as {
+      access_expires_at: number;
+      access_issued_at: number;
+    };
+    w.clock.advance(row.access_expires_at - 30 * SECOND + 100 - w.clock.now());
+    expect(w.clock.now()).toBeLessThan(row.access_issued_at + 570 * SECOND - 300); // inside the gap, with room for the call
+    const page = await journals(w, connection.id);
+    expect(page.rows.length).toBeGreaterThan(0);
+    expect((await w.stats()).tokenRequests).toBe(0);
+    w.clock.advance(row.access_issued_at + 570 * SECOND - w.clock.now());
+    await journals(w, connection.id);
+    const stats = await w.stats();
+    expect(stats.tokenRequests).toBe(1);
+    expect(stats.rejectedRefreshes).toBe(0);
+  });
+
   it('does not refresh a token Exact rejects before it is 570 s old, and renews it once it may', async () => {
     const w = await world();
     const connection = await w.connect();
