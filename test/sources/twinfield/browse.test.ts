@@ -2,19 +2,40 @@
 // and without optimize="true"), cell values, SOAP faults; and the same browse read from the simulator both ways.
 import { browseRequest, cellValue, readBrowse, CellValueError } from '../../../server/src/sources/twinfield/browse';
 import { asmxEnvelope, readSoapAnswer, TwinfieldFault } from '../../../server/src/sources/twinfield/soap';
-import { decodeXmlText, el, escapeXml, parseXml, toXml, type XmlObject } from '../../../server/src/sources/twinfield/xml';
+import { decodeXmlText, el, parseXml, toXml, type XmlObject } from '../../../server/src/sources/twinfield/xml';
 import { UpstreamMalformed, UpstreamUnavailable } from '../../../server/src/sources/errors';
 import { connect, startHarness, type Harness } from './harness';
 
 describe('Twinfield XML', () => {
   it('escapes every value once, in text and attributes, and drops characters XML cannot carry', () => {
-    expect(escapeXml(`a&b<c>d"e'f`)).toBe('a&amp;b&lt;c&gt;d&quot;e&apos;f');
-    expect(escapeXml('line\nbreak\ttab\r')).toBe('line&#10;break&#9;tab&#13;');
-    expect(escapeXml('bell\u0007 ok')).toBe('bell ok');
     const office = 'NLA</CompanyCode><Evil/>';
     const xml = toXml(el('Header', { note: '"quoted" & <tagged>' }, el('CompanyCode', {}, office)));
     expect(xml).toBe('<Header note="&quot;quoted&quot; &amp; &lt;tagged&gt;"><CompanyCode>NLA&lt;/CompanyCode&gt;&lt;Evil/&gt;</CompanyCode></Header>');
     expect((parseXml(xml).Header as XmlObject).CompanyCode).toBe(office);
+    expect(toXml(el('pattern', {}, `a&b<c>d"e'f`))).toBe('<pattern>a&amp;b&lt;c&gt;d&quot;e&apos;f</pattern>');
+    expect(toXml(el('pattern', {}, 'bell\u0007 ok\uFFFF'))).toBe('<pattern>bell ok</pattern>');
+    expect(toXml(el('to', {}, ''))).toBe('<to/>');
+    expect(toXml(el('visible', { empty: undefined }, false, null, 'true'))).toBe('<visible>true</visible>');
+    expect(toXml(el('columns', { code: '030_3' }))).toBe('<columns code="030_3"/>');
+  });
+
+  it('round-trips hostile user values through a strict parse unchanged', () => {
+    const values = [
+      ']]><![CDATA[x]]>',
+      '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>&e;',
+      '&amp;&#60;&lt;',
+      "' OR 1=1 --",
+      'Ærø 😀 \u200b zero-width',
+      '<?xml version="1.0"?><a/>',
+    ];
+    for (const value of values) {
+      const xml = toXml(el('search', { pattern: value }, el('pattern', {}, value)));
+      const parsed = parseXml(xml).search as XmlObject;
+      expect(parsed.pattern).toBe(value);
+      expect(parsed['@_pattern']).toBe(value);
+    }
+    // Text keeps tabs and line feeds as they are.
+    expect(parseXml(toXml(el('description', {}, 'tab\tand\nline'))).description).toBe('tab\tand\nline');
   });
 
   it('refuses element names that are not names', () => {

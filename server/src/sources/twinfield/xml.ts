@@ -1,7 +1,7 @@
-// XML in and out for the Twinfield client. Out: a tiny element tree whose every text and attribute value goes
-// through one escaping function, so office codes, dimension codes, dates and patterns can never break or
-// inject markup. In: fast-xml-parser, strict, with numeric character references decoded (`htmlEntities`).
-import { XMLParser } from 'fast-xml-parser';
+// XML in and out for the Twinfield client. Out: a tiny element tree serialised by fast-xml-parser's XMLBuilder,
+// which escapes every text and attribute value, so office codes, dimension codes, dates and patterns can never
+// break or inject markup. In: fast-xml-parser, strict, with numeric character references decoded (`htmlEntities`).
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 
 /** What an element may hold: child elements and text (null/undefined/false are skipped). */
 export type XmlContent = XmlElement | string | number | null | undefined | false;
@@ -23,41 +23,47 @@ export function el(name: string, attributes: Record<string, string | number | un
 
 // Characters XML 1.0 does not allow at all (C0 controls other than tab/newline/return, U+FFFE/U+FFFF, lone surrogates).
 const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-const SPECIAL = /[&<>"'\t\n\r]/g;
-const REPLACEMENT: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
+
+/** A value as XML can carry it: characters XML 1.0 cannot hold at all are dropped (escaping is the builder's). */
+function carriable(value: unknown): unknown {
+  return typeof value === 'string' ? value.replace(FORBIDDEN, '') : value;
+}
+
+// fast-xml-parser's builder writes the markup and escapes every text and attribute value (& < > " ').
+const builder = new XMLBuilder({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  textNodeName: '#text',
+  processEntities: true,
+  suppressEmptyNode: true,
+  suppressBooleanAttributes: false,
+  format: false,
+  tagValueProcessor: (_name, value) => carriable(value),
+  attributeValueProcessor: (_name, value) => carriable(value),
+});
+
+type OrderedNode = { [name: string]: OrderedNode[] | string } & { ':@'?: Record<string, string> };
+
+function ordered(node: XmlElement): OrderedNode {
+  const children: OrderedNode[] = [];
+  for (const child of node.children) {
+    if (child === null || child === undefined || child === false) continue;
+    children.push(typeof child === 'object' ? ordered(child) : ({ '#text': String(child) } as OrderedNode));
+  }
+  const result = { [node.name]: children } as OrderedNode;
+  const attributes: Record<string, string> = {};
+  for (const [key, value] of Object.entries(node.attributes)) if (value !== undefined) attributes[`@_${key}`] = String(value);
+  if (Object.keys(attributes).length > 0) result[':@'] = attributes;
+  return result;
+}
 
 /**
- * The one escaping function: safe in text and in double-quoted attribute values. Whitespace controls become
- * character references (attribute normalisation would otherwise turn them into spaces); characters XML cannot
- * carry at all are dropped.
+ * Serialises an element tree (no declaration) with fast-xml-parser's XMLBuilder. Text keeps tabs and line feeds;
+ * a carriage return reaches a reader as a line feed (XML end-of-line handling), as in any XML document.
  */
-export function escapeXml(value: string): string {
-  return value.replace(FORBIDDEN, '').replace(SPECIAL, (c) => REPLACEMENT[c]);
-}
-
-/** Serialises an element tree (no declaration). */
 export function toXml(node: XmlElement): string {
-  const parts: string[] = [];
-  write(node, parts);
-  return parts.join('');
-}
-
-function write(node: XmlElement, out: string[]): void {
-  out.push('<', node.name);
-  for (const [key, value] of Object.entries(node.attributes)) {
-    if (value !== undefined) out.push(' ', key, '="', escapeXml(String(value)), '"');
-  }
-  const children = node.children.filter((c) => c !== null && c !== undefined && c !== false);
-  if (children.length === 0) {
-    out.push('/>');
-    return;
-  }
-  out.push('>');
-  for (const child of children) {
-    if (typeof child === 'object') write(child as XmlElement, out);
-    else out.push(escapeXml(String(child)));
-  }
-  out.push('</', node.name, '>');
+  return builder.build([ordered(node)]) as string;
 }
 
 /** A parsed element: attributes as `@_name`, text as `#text`, children by local name (namespace prefixes removed). */
