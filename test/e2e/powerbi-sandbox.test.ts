@@ -3,12 +3,19 @@
 // a DateTimeOffset and on a Date column, following @odata.nextLink to the end with a small page size — on both feeds
 // of the demo workspace. Every row is checked against the simulators' own books.
 import http from 'node:http';
+import { parse } from '@sap-ux/edmx-parser';
+import { convert } from '@sap-ux/annotation-converter';
+import Ajv from 'ajv';
 import { XMLParser } from 'fast-xml-parser';
 import { EXACT_TABLES } from '../../server/src/sources/exactonline';
 import { TWINFIELD_TABLES } from '../../server/src/sources/twinfield';
 import type { TableDescription } from '../../server/src/tables/description';
 import { byKey, selected, simulatorBooks, type FeedRow, type SimulatorBooks } from './books';
 import { basic, MASHUP_HEADERS, pullAll, startSandbox, type ODataPage, type Sandbox } from './sandbox';
+
+// odata-csdl ships no type declarations, hence require.
+const { xml2json } = require('odata-csdl') as { xml2json(xml: string, options: { strict: boolean }): Record<string, unknown> };
+const csdlSchema = require('odata-csdl/schemas/csdl.schema.json') as object;
 
 const PAGE_SIZE = 7;
 /** The Key credential as OData.Feed sends it: the key as Basic password, no user name. */
@@ -108,6 +115,28 @@ describe.each(FEEDS)('Power BI on the sandbox $source feed', (feed) => {
     const type = schemas.flatMap((s) => s.EntityType ?? []).find((t) => t.Name === typeName)!;
     const described = feed.tables.find((t) => t.name === feed.table)!;
     expect(type.Property.map((p) => [p.Name, p.Type])).toEqual(described.columns.map((c) => [c.name, c.type]));
+  });
+
+  it('serves $metadata that independent OData implementations accept: every table, keyed by the administration column first', async () => {
+    const xml = await (await fetch(`${root()}$metadata`, { headers: POWER_BI })).text();
+    // OASIS's converter (strict) and the CSDL JSON schema it ships.
+    const csdl = xml2json(xml, { strict: true });
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(csdlSchema);
+    expect(validate(csdl)).toBe(true);
+    expect(validate.errors ?? []).toEqual([]);
+    // SAP's EDMX parser and converter, as an OData client reads a service.
+    const model = convert(parse(xml));
+    expect(model.diagnostics).toEqual([]);
+    expect(model.entitySets.map((set) => set.name)).toEqual([...feed.tables.map((t) => t.name), 'Administrations']);
+    for (const table of feed.tables) {
+      const type = model.entitySets.find((set) => set.name === table.name)!.entityType;
+      expect([table.name, type.keys.map((k) => k.name)]).toEqual([table.name, table.key]);
+      expect(table.key[0]).toBe(table.administrationColumn);
+      expect(type.entityProperties.map((p) => [p.name, p.type])).toEqual(table.columns.map((c) => [c.name, c.type]));
+      const described = Object.values(csdl).find((schema) => typeof schema === 'object' && schema !== null && type.name in schema) as Record<string, Record<string, unknown>>;
+      expect(described[type.name]['@Core.Description']).toBe(table.description);
+      for (const column of table.columns) expect((described[type.name][column.name] as Record<string, unknown>)['@Core.Description']).toBe(column.description);
+    }
   });
 
   it('previews the table with $top=1000: every row of all eight administrations, as the simulator holds it', async () => {

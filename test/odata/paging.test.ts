@@ -21,7 +21,13 @@ describe('paging', () => {
 
     const headers = { ...POWER_BI_HEADERS, Prefer: 'odata.maxpagesize=40' };
     const first = await fetch(feed.url + lines, { headers });
-    expect(first.headers.get('preference-applied')).toBe('odata.maxpagesize=40');
+    // 40 is larger than the server's page of 25: not applied, so not said to be.
+    expect(first.headers.get('preference-applied')).toBeNull();
+    const smaller = await fetch(feed.url + lines, { headers: { ...POWER_BI_HEADERS, Prefer: 'odata.maxpagesize=10' } });
+    expect(smaller.headers.get('preference-applied')).toBe('odata.maxpagesize=10');
+    expect(((await smaller.json()) as ODataCollection).value).toHaveLength(10);
+    const exact = await fetch(feed.url + lines, { headers: { ...POWER_BI_HEADERS, Prefer: 'odata.maxpagesize=25' } });
+    expect(exact.headers.get('preference-applied')).toBe('odata.maxpagesize=25');
     const preferred = await pullAll(feed, lines, headers);
     // Never above the configured size, whatever the client prefers.
     expect(preferred.map((p) => p.value.length)).toEqual([25, 25, 25, 25, 25, 25, 25, 5]);

@@ -169,6 +169,9 @@ const orders: Case[] = [
   { query: '$orderby=Timestamp desc', order: [{ of: (r) => BigInt(r.Timestamp as string), desc: true }] },
   { query: '$orderby=Division desc,ID desc', order: [{ of: (r) => num(r, 'Division'), desc: true }, { of: (r) => text(r, 'ID'), desc: true }] },
   { query: '$orderby=Quantity mul -1', order: [{ of: (r) => (r.Quantity === null ? null : -(r.Quantity as number)) }] },
+  { query: '$orderby=Description asc', order: [{ of: (r) => text(r, 'Description') }] },
+  { query: '$orderby=GLAccountCode asc,AmountDC desc,EntryNumber asc', order: [{ of: (r) => text(r, 'GLAccountCode') }, { of: dc, desc: true }, { of: (r) => num(r, 'EntryNumber') }] },
+  { query: '$orderby=Division desc, Modified asc', order: [{ of: (r) => num(r, 'Division'), desc: true }, { of: ms }] },
   { query: '$orderby=Value desc', table: TRANSACTIONS, order: [{ of: (r) => scaled(r.Value as string, 2), desc: true }] },
 ];
 

@@ -150,7 +150,8 @@ export function createFeedRouter<User>(deps: FeedDependencies<User>): FeedRouter
 
       res.status(200);
       res.setHeader('Content-Type', jsonContentType(format));
-      if (preferred !== null) res.setHeader('Preference-Applied', `odata.maxpagesize=${preferred}`);
+      // Only a preference that set the page size was applied; a larger one gave way to the server's own page size.
+      if (preferred !== null && preferred <= deps.config.pageSize) res.setHeader('Preference-Applied', `odata.maxpagesize=${preferred}`);
       const written = await writeCollection(res, {
         opening,
         rows,
