@@ -18,7 +18,7 @@ interface SyncJson {
   failed: number;
   added: number;
   upstreamCalls: number;
-  results: Array<{ administration: { code: string; name: string }; table: string; outcome: string; error: { message: string } | null }>;
+  results: Array<{ source: string; administration: { code: string; name: string }; table: string; outcome: string; error: { message: string } | null }>;
 }
 
 function feed(path: string, key: string): Promise<Response> {
@@ -117,6 +117,21 @@ describe('administrations and syncs', () => {
     expect(result.stdout).toContain('310101 Bakkerij De Gouden Korrel B.V. · GLAccounts: reload');
     expect(lines.at(-2)).toMatch(/^Synced acme: 8 administrations, 16 table syncs in /);
     expect(lines.at(-1)).toMatch(/^ {2}rows: [\d,]+ added, 0 changed, 0 deleted \([\d,]+ fetched in \d+ pages, \d+ upstream calls\)$/);
+  });
+
+  it('syncs only the source asked for with --source, and refuses one that does not exist', async () => {
+    const twinfield = await cli(['sync', 'demo', '--source', 'twinfield', '--table', 'GeneralLedgerAccounts', 'Offices', '--json'], env);
+    expect(twinfield.code).toBe(0);
+    const summary = JSON.parse(twinfield.stdout) as SyncJson;
+    expect(summary.failed).toBe(0);
+    expect(new Set(summary.results.map((r) => r.source))).toEqual(new Set(['twinfield']));
+    expect(summary.results).toHaveLength(16); // 8 offices × 2 tables
+    expect(new Set(summary.results.map((r) => r.administration.code)).size).toBe(8);
+    const exact = JSON.parse((await cli(['sync', 'demo', '--source', 'exactonline', '--table', 'Journals', '--json'], env)).stdout) as { results: Array<{ source: string; table: string }> };
+    expect(exact.results.map((r) => `${r.source}/${r.table}`)).toEqual(Array(8).fill('exactonline/Journals'));
+    const wrong = await cli(['sync', 'demo', '--source', 'quickbooks'], env);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toBe('ledgerfeed: --source is exactonline or twinfield, not "quickbooks".\n');
   });
 
   it('names the administration and the upstream’s reason when a sync fails, and exits 1', async () => {

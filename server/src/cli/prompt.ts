@@ -9,9 +9,10 @@ export { readFirstLine } from '../auth/provision';
 export function promptHidden(io: CliIO, question: string): Promise<string> {
   const { stdin } = io;
   if (!stdin.isTTY || !stdin.setRawMode) throw new CliFailure('No terminal to type a password in: pipe it with --password-stdin.');
-  io.stderr.write(question);
+  // Echo off before the question shows, so keys typed the moment it appears are never echoed.
   stdin.setRawMode(true);
   stdin.resume();
+  io.stderr.write(question);
   return new Promise((resolve, reject) => {
     let text = '';
     const done = (error?: CliFailure) => {
