@@ -4,15 +4,12 @@
 // and its write-ahead log and shared-memory file, read while the server runs, without a checkpoint — nor in any
 // HTTP answer it gave (feeds, pages, health, metrics, the connections API) nor in any log line.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { AdjustableClock, SECOND } from '../../server/src/clock';
-import { loadConfig } from '../../server/src/config';
 import { createLogger } from '../../server/src/logger';
-import { startSimulators, type RunningSimulators } from '../../server/src/sandbox/standalone';
-import { startServer, type RunningServer } from '../../server/src/server';
+import type { RunningServer } from '../../server/src/server';
 import { send, signIn } from '../hostile/harness';
-import { sandboxEnv } from './sync/harness';
+import { startSandbox, type Sandbox } from './sync/harness';
 
 const PREFIXES = ['eol_rt_', 'eol_at_', 'twf_rt_', 'twf_at_'];
 const DEMO = { Authorization: `Basic ${Buffer.from(':demo').toString('base64')}`, Accept: 'application/json' };
@@ -23,7 +20,7 @@ interface StoredTokens {
   refresh: string;
 }
 
-let sims: RunningSimulators;
+let sandbox: Sandbox;
 let server: RunningServer;
 let dataDir: string;
 const clock = new AdjustableClock();
@@ -74,18 +71,14 @@ function dataFiles(): Map<string, string> {
 }
 
 beforeAll(async () => {
-  sims = await startSimulators({ rows: 60, latencyMs: 0, minuteMs: 1000, seed: 'ledgerfeed-secrets', clock });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-secrets-'));
+  // One clock for the simulators and Ledgerfeed, so moving it expires the tokens on both sides.
   const logger = createLogger('debug', { write: (line: string) => void logLines.push(line) });
-  server = await startServer(loadConfig('sandbox', { ...sandboxEnv(sims.url, dataDir), LEDGERFEED_LOG_LEVEL: 'debug' }), { logger, clock });
-  expect(server.ledgerfeed.sandboxStatus()?.connected).toHaveLength(2);
+  sandbox = await startSandbox({ rows: 60, seed: 'ledgerfeed-secrets', simulatorClock: clock, clock, logger, env: { LEDGERFEED_LOG_LEVEL: 'debug' } });
+  server = sandbox.server;
+  dataDir = sandbox.dataDir;
 }, 60_000);
 
-afterAll(async () => {
-  await server?.close();
-  await sims?.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => sandbox?.close());
 
 describe('secrets at rest, on the wire and in the logs', () => {
   let before: StoredTokens[];

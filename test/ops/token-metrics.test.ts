@@ -3,26 +3,18 @@
 // service agrees, and `rejected` when the service refuses the refresh token itself (the login needs
 // re-authorization, which the connections gauge shows). The simulators run on their own server and clock, as the
 // real services would.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { AdjustableClock, SECOND } from '../../server/src/clock';
-import { loadConfig } from '../../server/src/config';
-import { silentLogger } from '../../server/src/logger';
-import { SIMULATOR_PATHS, startSimulators, type RunningSimulators } from '../../server/src/sandbox/standalone';
-import { startServer, type RunningServer } from '../../server/src/server';
-import { sandboxEnv } from '../acceptance/sync/harness';
+import { SIMULATOR_PATHS } from '../../server/src/sandbox/standalone';
+import { startSandbox, type Sandbox } from '../acceptance/sync/harness';
 
 const DEMO = { Authorization: `Basic ${Buffer.from(':demo').toString('base64')}`, Accept: 'application/json' };
 
-let sims: RunningSimulators;
-let server: RunningServer;
-let dataDir: string;
+let sandbox: Sandbox;
 const upstreamClock = new AdjustableClock();
 const ledgerfeedClock = new AdjustableClock();
 
 async function series(name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await (await fetch(`${sandbox.server.url}/metrics`)).text();
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   for (const line of text.split('\n')) {
     const match = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(line);
@@ -32,27 +24,17 @@ async function series(name: string, labels: Record<string, string>): Promise<num
 }
 
 async function feed(source: string, table: string): Promise<{ status: number; body: string }> {
-  const response = await fetch(`${server.url}/odata/demo/${source}/${table}?$top=3`, { headers: DEMO });
+  const response = await fetch(`${sandbox.server.url}/odata/demo/${source}/${table}?$top=3`, { headers: DEMO });
   return { status: response.status, body: await response.text() };
 }
 
 const refreshes = (source: string, outcome: string) => series('ledgerfeed_token_refreshes_total', { source, outcome });
 
 beforeAll(async () => {
-  sims = await startSimulators({ rows: 30, latencyMs: 0, minuteMs: 1000, seed: 'ledgerfeed-token-metrics', clock: upstreamClock });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-token-metrics-'));
-  server = await startServer(loadConfig('sandbox', sandboxEnv(sims.url, dataDir)), {
-    logger: silentLogger,
-    clock: ledgerfeedClock,
-  });
-  expect(server.ledgerfeed.sandboxStatus()?.connected).toHaveLength(2);
+  sandbox = await startSandbox({ rows: 30, seed: 'ledgerfeed-token-metrics', simulatorClock: upstreamClock, clock: ledgerfeedClock });
 }, 60_000);
 
-afterAll(async () => {
-  await server?.close();
-  await sims?.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => sandbox?.close());
 
 describe('token refresh metrics', () => {
   it('count a refresh the service refused as too early as failed, and keep the login ok', async () => {
@@ -75,7 +57,7 @@ describe('token refresh metrics', () => {
   });
 
   it('count a refresh token the service no longer accepts as rejected, and the login as needing re-authorization', async () => {
-    const expired = await fetch(`${sims.url}${SIMULATOR_PATHS.twinfield}/_tokens/expire`, {
+    const expired = await fetch(`${sandbox.sims.url}${SIMULATOR_PATHS.twinfield}/_tokens/expire`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ refreshTokens: true }),

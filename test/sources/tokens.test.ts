@@ -10,7 +10,7 @@ import { LoginNeedsReauthorization, RefreshRejected, TokenManager, TokenUnavaila
 const exactPolicy: TokenPolicy = { refreshWindowMs: 30 * SECOND, minAccessAgeMs: 570 * SECOND };
 
 /** A rotating-token upstream: each refresh token works once, like Exact Online's. */
-function rotatingUpstream(clock: AdjustableClock) {
+function rotatingUpstream(clock: AdjustableClock, delayMs = 20) {
   let generation = 0;
   let valid = 'rt_0';
   const calls: string[] = [];
@@ -18,7 +18,7 @@ function rotatingUpstream(clock: AdjustableClock) {
     calls,
     refresh: async (refreshToken: string): Promise<TokenSet> => {
       calls.push(refreshToken);
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, delayMs));
       if (refreshToken !== valid) throw new RefreshRejected('Old refresh token used.', true);
       generation++;
       valid = `rt_${generation}`;
@@ -124,15 +124,7 @@ describe('token manager', () => {
 
   it('keeps other processes out for as long as a slow refresh is in flight, however short the lease', async () => {
     // The token endpoint takes 600 ms; the lease lasts 90 ms unless its holder renews it.
-    let valid = 'rt_0';
-    const calls: string[] = [];
-    const slow = async (refreshToken: string): Promise<TokenSet> => {
-      calls.push(refreshToken);
-      await new Promise((r) => setTimeout(r, 600));
-      if (refreshToken !== valid) throw new RefreshRejected('Old refresh token used.', true);
-      valid = 'rt_1';
-      return { accessToken: 'at_1', accessExpiresAt: clock.now() + 10 * MINUTE, refreshToken: valid };
-    };
+    const { calls, refresh: slow } = rotatingUpstream(clock, 600);
     const other = openDatabase(dir);
     const a = new TokenManager(db, vault, clock, { leaseMs: 90, pollMs: 10 });
     const b = new TokenManager(other, vault, clock, { leaseMs: 90, pollMs: 10 });
@@ -150,15 +142,7 @@ describe('token manager', () => {
 
   it('does not give up a login another process renewed while its own refresh was being refused', async () => {
     // A lease that lapsed anyway (a process paused past it): both spend rt_0; the first wins, the second is refused.
-    let valid = 'rt_0';
-    const calls: string[] = [];
-    const slow = async (refreshToken: string): Promise<TokenSet> => {
-      calls.push(refreshToken);
-      await new Promise((r) => setTimeout(r, 300));
-      if (refreshToken !== valid) throw new RefreshRejected('Old refresh token used.', true);
-      valid = 'rt_1';
-      return { accessToken: 'at_1', accessExpiresAt: clock.now() + 10 * MINUTE, refreshToken: valid };
-    };
+    const { calls, refresh: slow } = rotatingUpstream(clock, 300);
     const other = openDatabase(dir);
     const a = new TokenManager(db, vault, clock, { pollMs: 10 });
     const b = new TokenManager(other, vault, clock, { pollMs: 10 });

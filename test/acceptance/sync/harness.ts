@@ -5,8 +5,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Clock } from '../../../server/src/clock';
 import { loadConfig } from '../../../server/src/config';
-import { silentLogger } from '../../../server/src/logger';
+import { silentLogger, type Logger } from '../../../server/src/logger';
 import { startServer, type RunningServer } from '../../../server/src/server';
 import { SIMULATOR_PATHS, startSimulators, type RunningSimulators } from '../../../server/src/sandbox/standalone';
 import type { SourceName } from '../../../server/src/tables/description';
@@ -28,12 +29,22 @@ export interface SandboxOptions {
   latencyMs?: number;
   /** More LEDGERFEED_* variables for Ledgerfeed. */
   env?: Record<string, string>;
+  seed?: string;
+  /** The simulators' clock (an AdjustableClock enables their `_clock` control). */
+  simulatorClock?: Clock;
+  /** Ledgerfeed's own clock: another object than the simulators', as the real services keep their own time. */
+  clock?: Clock;
+  logger?: Logger;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const sims = await startSimulators({ rows: options.rows ?? 600, latencyMs: options.latencyMs ?? 0, minuteMs: MINUTE_MS, seed: SEED });
+  const seed = options.seed ?? SEED;
+  const sims = await startSimulators({ rows: options.rows ?? 600, latencyMs: options.latencyMs ?? 0, minuteMs: MINUTE_MS, seed, clock: options.simulatorClock });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-sync-acceptance-'));
-  const server = await startServer(loadConfig('sandbox', { ...sandboxEnv(sims.url, dataDir), ...options.env }), { logger: silentLogger });
+  const server = await startServer(loadConfig('sandbox', { ...sandboxEnv(sims.url, dataDir, seed), ...options.env }), {
+    logger: options.logger ?? silentLogger,
+    clock: options.clock,
+  });
   const status = server.ledgerfeed.sandboxStatus();
   if (status?.error || status?.connected.length !== 2) throw new Error(`the sandbox did not connect both sources: ${JSON.stringify(status)}`);
   const workspace = server.context.db.prepare("SELECT id FROM workspaces WHERE slug = 'demo'").get() as { id: number };
@@ -51,13 +62,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 }
 
 /** The environment of a sandbox Ledgerfeed that uses the simulators at `upstreamUrl`. */
-export function sandboxEnv(upstreamUrl: string, dataDir: string): Record<string, string> {
+export function sandboxEnv(upstreamUrl: string, dataDir: string, seed = SEED): Record<string, string> {
   return {
     PORT: '0',
     LEDGERFEED_DATA_DIR: dataDir,
     LEDGERFEED_SANDBOX_UPSTREAM_URL: upstreamUrl,
     LEDGERFEED_SANDBOX_MINUTE_MS: String(MINUTE_MS),
-    LEDGERFEED_SANDBOX_SEED: SEED,
+    LEDGERFEED_SANDBOX_SEED: seed,
     LEDGERFEED_MAX_STALENESS_S: '0',
     LEDGERFEED_KEEPALIVE: 'false',
     LEDGERFEED_LOG_LEVEL: 'silent',
